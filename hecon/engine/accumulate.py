@@ -1,0 +1,130 @@
+"""Reward accumulation shared by the cohort (Markov) and partitioned-survival engines.
+
+Given membership at consecutive time points (m_{k-1}, m_k) for each cycle, state rewards are
+counted with the selected convention and discounted (see :mod:`hecon.engine.counting`);
+transition (flow) rewards and one-off rewards are discounted at the cycle's discount time or at
+the time they occur. Everything is vectorised over samples: arrays have a leading axis n.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hecon.engine.counting import cycle_discount_times
+from hecon.engine.settings import Settings
+
+
+@dataclass
+class Totals:
+    """Per-sample totals of one model run (arrays of shape (n,))."""
+
+    costs: dict[str, np.ndarray] = field(default_factory=dict)
+    costs_undisc: dict[str, np.ndarray] = field(default_factory=dict)
+    qalys: np.ndarray | None = None
+    qalys_undisc: np.ndarray | None = None
+    life_years: np.ndarray | None = None
+    life_years_undisc: np.ndarray | None = None
+
+    @property
+    def cost(self) -> np.ndarray:
+        """Total discounted cost over all categories."""
+        return sum(self.costs.values(), np.zeros_like(self.qalys))
+
+    @property
+    def cost_undisc(self) -> np.ndarray:
+        """Total undiscounted cost over all categories."""
+        return sum(self.costs_undisc.values(), np.zeros_like(self.qalys))
+
+
+class Accumulator:
+    """Accumulates costs (by category), QALYs and life-years cycle by cycle."""
+
+    def __init__(
+        self,
+        n: int,
+        n_cycles: int,
+        dt: float,
+        start_time: float,
+        settings: Settings,
+        alive: np.ndarray,
+    ) -> None:
+        self.n, self.dt, self.alive = n, dt, np.asarray(alive, dtype=bool)
+        self.settings = settings
+        a, b = settings.counting.ab(n_cycles)
+        points = start_time + dt * np.arange(n_cycles + 1)
+        cyc = cycle_discount_times(n_cycles, dt, start_time, settings.timing)
+        self.flow_c = settings.discount_costs.factor(cyc)
+        self.flow_e = settings.discount_effects.factor(cyc)
+        if settings.counting.point_discounting:
+            dpc = settings.discount_costs.factor(points)
+            dpe = settings.discount_effects.factor(points)
+            self.wa_c, self.wb_c = a * dpc[:-1], b * dpc[1:]
+            self.wa_e, self.wb_e = a * dpe[:-1], b * dpe[1:]
+        else:
+            self.wa_c, self.wb_c = a * self.flow_c, b * self.flow_c
+            self.wa_e, self.wb_e = a * self.flow_e, b * self.flow_e
+        self.wa_u, self.wb_u = a, b
+        zero = np.zeros(n)
+        self.t = Totals(
+            qalys=zero.copy(),
+            qalys_undisc=zero.copy(),
+            life_years=zero.copy(),
+            life_years_undisc=zero.copy(),
+        )
+
+    def _add_cost(self, cat: str, disc: np.ndarray, undisc: np.ndarray) -> None:
+        if cat not in self.t.costs:
+            self.t.costs[cat] = np.zeros(self.n)
+            self.t.costs_undisc[cat] = np.zeros(self.n)
+        self.t.costs[cat] += disc
+        self.t.costs_undisc[cat] += undisc
+
+    def declare_costs(self, categories: list[str]) -> None:
+        """Make sure each category appears in the totals (zero if nothing is added)."""
+        for cat in categories:
+            self._add_cost(cat, 0.0, 0.0)
+
+    def add_states(
+        self,
+        k: int,
+        m_prev: np.ndarray,
+        m_next: np.ndarray,
+        costs: dict[str, np.ndarray],
+        utility: np.ndarray | None,
+    ) -> None:
+        """Count state rewards of cycle ``k`` (1-based). Arrays are (n, S) per-cycle values;
+        ``utility`` is an annual weight per state (QALYs = utility x cycle length)."""
+        i = k - 1
+        if costs:
+            mc = self.wa_c[i] * m_prev + self.wb_c[i] * m_next
+            mu = self.wa_u[i] * m_prev + self.wb_u[i] * m_next
+            for cat, v in costs.items():
+                self._add_cost(cat, np.einsum("ns,ns->n", mc, v), np.einsum("ns,ns->n", mu, v))
+        me = self.wa_e[i] * m_prev + self.wb_e[i] * m_next
+        mu = self.wa_u[i] * m_prev + self.wb_u[i] * m_next
+        self.t.life_years += me[:, self.alive].sum(axis=1) * self.dt
+        self.t.life_years_undisc += mu[:, self.alive].sum(axis=1) * self.dt
+        if utility is not None:
+            self.t.qalys += np.einsum("ns,ns->n", me, utility) * self.dt
+            self.t.qalys_undisc += np.einsum("ns,ns->n", mu, utility) * self.dt
+
+    def add_flows(self, k: int, costs: dict[str, np.ndarray], qalys: np.ndarray | None) -> None:
+        """Add rewards of transitions that happen during cycle ``k`` (already weighted by flow)."""
+        i = k - 1
+        for cat, v in costs.items():
+            self._add_cost(cat, v * self.flow_c[i], v)
+        if qalys is not None:
+            self.t.qalys += qalys * self.flow_e[i]
+            self.t.qalys_undisc += qalys
+
+    def add_once(self, costs: dict[str, np.ndarray], qalys: np.ndarray | None, time: float) -> None:
+        """Add one-off rewards occurring at ``time`` years (discounted to time 0)."""
+        dc = float(self.settings.discount_costs.factor(time))
+        de = float(self.settings.discount_effects.factor(time))
+        for cat, v in costs.items():
+            self._add_cost(cat, v * dc, v)
+        if qalys is not None:
+            self.t.qalys += qalys * de
+            self.t.qalys_undisc += qalys

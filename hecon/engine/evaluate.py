@@ -1,0 +1,85 @@
+"""The one evaluation path: every analysis calls :func:`evaluate` on a matrix of samples."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hecon.engine.markov import ModelOutput
+from hecon.engine.params import ParamView, as_params
+from hecon.engine.results import Results
+from hecon.engine.settings import Settings
+from hecon.engine.strategy import run_strategy
+from hecon.errors import ModelError
+
+TRACE_LIMIT = 100
+
+
+def _strategies(strategies: Any) -> dict[str, Any]:
+    if isinstance(strategies, Mapping):
+        out = dict(strategies)
+    else:
+        out = {s.name: s for s in strategies}
+        if len(out) != len(strategies):
+            raise ModelError("strategy names must be unique")
+    if not out:
+        raise ModelError("no strategies to evaluate")
+    return out
+
+
+def _slice(p: ParamView, lo: int, hi: int) -> ParamView:
+    return ParamView({k: v[lo:hi] for k, v in p.items()}, n=hi - lo)
+
+
+def _concat(parts: list[ModelOutput]) -> ModelOutput:
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    t = first.totals
+    cat = np.concatenate
+    t.costs = {k: cat([q.totals.costs[k] for q in parts]) for k in t.costs}
+    t.costs_undisc = {k: cat([q.totals.costs_undisc[k] for q in parts]) for k in t.costs_undisc}
+    for f in ("qalys", "qalys_undisc", "life_years", "life_years_undisc"):
+        setattr(t, f, cat([getattr(q.totals, f) for q in parts]))
+    trace = None if first.trace is None else cat([q.trace for q in parts])
+    extras = {
+        k: (cat([q.extras[k] for q in parts]) if np.ndim(v) == 1 else v)
+        for k, v in first.extras.items()
+    }
+    return ModelOutput(t, trace, first.states, first.times, first.start_time, extras)
+
+
+def evaluate(
+    strategies: Sequence[Any] | Mapping[str, Any],
+    design: Any,
+    settings: Settings | None = None,
+    keep_trace: bool | None = None,
+    chunk_size: int | None = None,
+    labels: Sequence[str] | None = None,
+) -> Results:
+    """Evaluate every strategy on every row of ``design`` in vectorised passes.
+
+    ``design`` is a :class:`hecon.design.Design`, a Params view, or a mapping of parameter
+    name -> array (n,). ``chunk_size`` bounds memory by evaluating rows in chunks (results are
+    identical to one pass). Traces are kept by default when there are at most 100 rows.
+    """
+    settings = settings or Settings()
+    strats = _strategies(strategies)
+    p = as_params(design)
+    n = p.n
+    if labels is None:
+        labels = list(getattr(design, "labels", None) or [str(i) for i in range(n)])
+    if len(labels) != n:
+        raise ModelError(f"{len(labels)} labels for {n} samples")
+    keep = n <= TRACE_LIMIT if keep_trace is None else keep_trace
+    size = n if not chunk_size else max(1, int(chunk_size))
+    outputs: dict[str, ModelOutput] = {}
+    for name, strat in strats.items():
+        parts = [
+            run_strategy(strat, _slice(p, lo, min(lo + size, n)) if size < n else p, settings, keep)
+            for lo in range(0, n, size)
+        ]
+        outputs[name] = _concat(parts)
+    return Results(list(strats), list(labels), outputs)

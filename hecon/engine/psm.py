@@ -1,0 +1,174 @@
+"""Partitioned-survival model: N states from N - 1 nested survival curves.
+
+``curves(p, times)`` returns N - 1 arrays of shape (n, T + 1), ordered from the innermost (e.g.
+progression-free survival) to the outermost (overall survival). Each curve is the probability
+of being in its state or an earlier one, so membership is
+
+    state 1 = S_1,   state j = S_j - S_{j-1},   last (dead) state = 1 - S_{N-1}.
+
+Curves can cross (an inner curve above an outer one, e.g. PFS above OS after extrapolation).
+The policy is explicit and reported in ``ModelOutput.extras["crossings"]`` (the number of
+(sample, time point, curve pair) cells affected):
+
+* ``"cap"`` (default): the inner curve is capped at the outer one, from the outside in;
+* ``"error"``: a :class:`~hecon.errors.ModelError` names the curves, sample and time.
+
+Rewards use the same counting and discounting machinery as the cohort model; transition
+rewards are not defined (there are no transitions), but ``curve_drop_costs`` can attach a
+one-off cost to the fall of a curve (e.g. a cost of death on the fall of overall survival).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hecon.engine.accumulate import Accumulator
+from hecon.engine.markov import Cycle, ModelOutput, _start_age, check_membership
+from hecon.engine.params import ParamView
+from hecon.engine.settings import Settings
+from hecon.engine.states import Layout, State, broadcast_value, state_vector
+from hecon.errors import ModelError
+
+CROSSING = ("cap", "error")
+
+
+@dataclass
+class PartitionedSurvivalModel:
+    """A partitioned-survival model (see module docstring)."""
+
+    states: Sequence[str | State]
+    curves: Callable[[ParamView, np.ndarray], Sequence[np.ndarray]]
+    n_cycles: int
+    cycle_length: float = 1.0
+    name: str = "model"
+    dead: Sequence[str] = ()
+    costs: Callable[[ParamView, Cycle], Mapping[str, Mapping[str, Any]]] | None = None
+    utilities: Callable[[ParamView, Cycle], Mapping[str, Any]] | None = None
+    start_costs: Callable[[ParamView], Mapping[str, Any]] | None = None
+    start_qalys: Callable[[ParamView], Any] | None = None
+    curve_drop_costs: Callable[[ParamView], Mapping[str, Sequence[Any]]] | None = None
+    start_age: float | str | Callable[[ParamView], Any] | None = None
+    start_time: float = 0.0
+    crossing: str = "cap"
+
+    def __post_init__(self) -> None:
+        self.layout = Layout(self.states, self.dead or [self._last_name()])
+        if any(s.tunnel > 1 for s in self.layout.states):
+            raise ModelError(f"model {self.name!r}: tunnel states are not used in a PSM")
+        if self.crossing not in CROSSING:
+            raise ModelError(f"model {self.name!r}: crossing policy must be one of {CROSSING}")
+        if int(self.n_cycles) != self.n_cycles or self.n_cycles < 1:
+            raise ModelError(f"model {self.name!r}: n_cycles must be a whole number >= 1")
+
+    def _last_name(self) -> str:
+        s = self.states[-1]
+        return s.name if isinstance(s, State) else s
+
+    def membership(self, p: ParamView) -> tuple[np.ndarray, int]:
+        """State membership (n, T + 1, N) and the number of crossing cells corrected."""
+        n, T, N = p.n, int(self.n_cycles), len(self.layout.names)
+        times = self.cycle_length * np.arange(T + 1)
+        raw = list(self.curves(p, times))
+        if len(raw) != N - 1:
+            raise ModelError(f"model {self.name!r}: {N} states need {N - 1} curves, got {len(raw)}")
+        curves = []
+        for j, c in enumerate(raw):
+            arr = np.broadcast_to(np.asarray(c, dtype=float), (n, T + 1)).copy()
+            bad = np.argwhere(~((arr >= 0) & (arr <= 1)))
+            if bad.size:
+                i, t = (int(x) for x in bad[0])
+                raise ModelError(
+                    f"model {self.name!r}: curve {j + 1} is {arr[i, t]!r} outside [0, 1] at time "
+                    f"{times[t]:g} years, sample {i}"
+                )
+            rises = np.argwhere(np.diff(arr, axis=1) > 1e-12)
+            if rises.size:
+                i, t = (int(x) for x in rises[0])
+                raise ModelError(
+                    f"model {self.name!r}: curve {j + 1} increases between {times[t]:g} and "
+                    f"{times[t + 1]:g} years, sample {i}"
+                )
+            curves.append(arr)
+        crossings = 0
+        for j in range(len(curves) - 2, -1, -1):  # outside in
+            over = curves[j] > curves[j + 1]
+            if over.any():
+                if self.crossing == "error":
+                    i, t = (int(x) for x in np.argwhere(over)[0])
+                    raise ModelError(
+                        f"model {self.name!r}: curve {j + 1} lies above curve {j + 2} at time "
+                        f"{times[t]:g} years, sample {i} (crossing policy 'error')"
+                    )
+                crossings += int(over.sum())
+                curves[j] = np.minimum(curves[j], curves[j + 1])
+        m = np.empty((n, T + 1, N))
+        prev = np.zeros((n, T + 1))
+        for j, c in enumerate(curves):
+            m[:, :, j] = c - prev
+            prev = c
+        m[:, :, N - 1] = 1.0 - prev
+        return m, crossings
+
+    def run(
+        self, params: ParamView, settings: Settings | None = None, keep_trace: bool = True
+    ) -> ModelOutput:
+        """Evaluate for all samples at once."""
+        settings = settings or Settings()
+        p, lay, n = params, self.layout, params.n
+        T, dt = int(self.n_cycles), float(self.cycle_length)
+        m, crossings = self.membership(p)
+        for k in (0, T):
+            check_membership(m[:, k], f"strategy {self.name!r}", k, lay.names)
+        acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive)
+        age0 = _start_age(self.start_age, p)
+        if self.start_costs is not None or self.start_qalys is not None:
+            sc = {
+                k: broadcast_value(v, n, 1, "start cost")[:, 0]
+                for k, v in (self.start_costs(p) if self.start_costs else {}).items()
+            }
+            sq = (
+                broadcast_value(self.start_qalys(p), n, 1, "start QALYs")[:, 0]
+                if self.start_qalys
+                else None
+            )
+            acc.add_once(sc, sq, self.start_time)
+        drops = self.curve_drop_costs(p) if self.curve_drop_costs else {}
+        for k in range(1, T + 1):
+            time = (k - 1) * dt
+            ctx = Cycle(k, dt, time, None if age0 is None else age0 + time, n, lay)
+            costs = {
+                cat: state_vector(vals, lay, n, f"strategy {self.name!r}, cost {cat!r}")
+                for cat, vals in (self.costs(p, ctx) if self.costs else {}).items()
+            }
+            util = (
+                state_vector(self.utilities(p, ctx), lay, n, f"strategy {self.name!r}, utility")
+                if self.utilities
+                else None
+            )
+            acc.add_states(k, m[:, k - 1], m[:, k], costs, util)
+            if drops:
+                flows = {}
+                for cat, per_curve in drops.items():
+                    total = np.zeros(n)
+                    for j, v in enumerate(per_curve):
+                        if v is None:
+                            continue
+                        outer = m[:, :, : j + 1].sum(axis=2)
+                        total += (outer[:, k - 1] - outer[:, k]) * broadcast_value(
+                            v, n, 1, f"curve drop cost {cat!r}"
+                        )[:, 0]
+                    flows[cat] = total
+                acc.add_flows(k, flows, None)
+        trace = m if keep_trace else None
+        return ModelOutput(
+            acc.t,
+            trace,
+            list(lay.names),
+            dt * np.arange(T + 1),
+            self.start_time,
+            {"crossings": np.array(crossings)},
+        )
