@@ -51,6 +51,7 @@ class Accumulator:
         alive: np.ndarray,
     ) -> None:
         self.n, self.dt, self.alive = n, dt, np.asarray(alive, dtype=bool)
+        self.alive_f = self.alive.astype(float)
         self.settings = settings
         a, b = settings.counting.ab(n_cycles)
         points = start_time + dt * np.arange(n_cycles + 1)
@@ -97,18 +98,29 @@ class Accumulator:
         """Count state rewards of cycle ``k`` (1-based). Arrays are (n, S) per-cycle values;
         ``utility`` is an annual weight per state (QALYs = utility x cycle length)."""
         i = k - 1
-        if costs:
-            mc = self.wa_c[i] * m_prev + self.wb_c[i] * m_next
-            mu = self.wa_u[i] * m_prev + self.wb_u[i] * m_next
-            for cat, v in costs.items():
-                self._add_cost(cat, np.einsum("ns,ns->n", mc, v), np.einsum("ns,ns->n", mu, v))
-        me = self.wa_e[i] * m_prev + self.wb_e[i] * m_next
-        mu = self.wa_u[i] * m_prev + self.wb_u[i] * m_next
-        self.t.life_years += me[:, self.alive].sum(axis=1) * self.dt
-        self.t.life_years_undisc += mu[:, self.alive].sum(axis=1) * self.dt
+        need_prev = self.wa_u[i] != 0
+        need_next = self.wb_u[i] != 0
+
+        def dots(v: np.ndarray) -> tuple[np.ndarray | float, np.ndarray | float]:
+            xp = np.einsum("ns,ns->n", m_prev, v) if need_prev else 0.0
+            xn = np.einsum("ns,ns->n", m_next, v) if need_next else 0.0
+            return xp, xn
+
+        for cat, v in costs.items():
+            xp, xn = dots(v)
+            self._add_cost(
+                cat,
+                self.wa_c[i] * xp + self.wb_c[i] * xn,
+                self.wa_u[i] * xp + self.wb_u[i] * xn,
+            )
+        ap = m_prev @ self.alive_f if need_prev else 0.0
+        an = m_next @ self.alive_f if need_next else 0.0
+        self.t.life_years += (self.wa_e[i] * ap + self.wb_e[i] * an) * self.dt
+        self.t.life_years_undisc += (self.wa_u[i] * ap + self.wb_u[i] * an) * self.dt
         if utility is not None:
-            self.t.qalys += np.einsum("ns,ns->n", me, utility) * self.dt
-            self.t.qalys_undisc += np.einsum("ns,ns->n", mu, utility) * self.dt
+            xp, xn = dots(utility)
+            self.t.qalys += (self.wa_e[i] * xp + self.wb_e[i] * xn) * self.dt
+            self.t.qalys_undisc += (self.wa_u[i] * xp + self.wb_u[i] * xn) * self.dt
 
     def add_flows(self, k: int, costs: dict[str, np.ndarray], qalys: np.ndarray | None) -> None:
         """Add rewards of transitions that happen during cycle ``k`` (already weighted by flow)."""

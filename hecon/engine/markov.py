@@ -98,6 +98,8 @@ def _start_age(start_age: Any, p: ParamView) -> np.ndarray | None:
 def check_membership(m: np.ndarray, where: str, cycle: int, states: Sequence[str]) -> None:
     """Mass conservation and non-negativity of a trace row; names cycle, sample and state."""
     total = m.sum(axis=1)
+    if np.abs(total - 1.0).max() <= 1e-8 and m.min() >= -ROUNDING:
+        return
     bad = np.flatnonzero(~(np.abs(total - 1.0) <= 1e-8))
     if bad.size:
         i = int(bad[0])
@@ -193,6 +195,8 @@ class MarkovModel:
         return f" (time in state {j})" if self.layout.tunnel[src] > 1 else ""
 
     def _check_entry(self, val: np.ndarray, src: str, dst: str, ctx: Cycle) -> None:
+        if val.min() >= 0 and val.max() <= 1:  # fast path (NaN fails both comparisons)
+            return
         bad = np.argwhere(~((val >= 0) & (val <= 1)))
         if bad.size:
             i, j = (int(x) for x in bad[0])
@@ -203,6 +207,8 @@ class MarkovModel:
             )
 
     def _check_complement(self, rest: np.ndarray, src: str, dst: str, ctx: Cycle) -> None:
+        if rest.min() >= -ROUNDING:
+            return
         bad = np.argwhere(rest < -ROUNDING)
         if bad.size:
             i, j = (int(x) for x in bad[0])
@@ -213,6 +219,8 @@ class MarkovModel:
             )
 
     def _check_rowsum(self, total: np.ndarray, src: str, ctx: Cycle) -> None:
+        if np.abs(total - 1.0).max() <= TOL:
+            return
         bad = np.argwhere(~(np.abs(total - 1.0) <= TOL))
         if bad.size:
             i, j = (int(x) for x in bad[0])
