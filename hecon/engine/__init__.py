@@ -17,7 +17,7 @@ from hecon.engine.rates import (
 from hecon.engine.results import Results
 from hecon.engine.settings import Settings
 from hecon.engine.states import C, State
-from hecon.engine.strategy import Hybrid
+from hecon.engine.strategy import Hybrid, Mixture
 from hecon.engine.tree import Branch, Chance, Terminal, rollback
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Cycle",
     "DiscountSchedule",
     "Hybrid",
+    "Mixture",
     "MarkovModel",
     "ModelOutput",
     "NO_DISCOUNT",

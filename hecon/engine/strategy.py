@@ -87,3 +87,65 @@ def run_strategy(
     if not hasattr(strategy, "run"):
         raise ModelError(f"not a strategy: {strategy!r}")
     return strategy.run(p, settings, keep_trace)
+
+
+@dataclass
+class Mixture:
+    """A heterogeneous cohort: the same strategy run for subgroups and weighted.
+
+    ``components`` is a list of ``(weight, strategy, overrides)``: the weight is a number or a
+    callable of the parameters (e.g. the share of men), and ``overrides`` maps parameter names
+    to values for that subgroup (e.g. ``{"male": 1.0}``). Weights must sum to 1 per sample.
+    Totals, traces and extra outputs are the weighted sums of the subgroups' (exact for a
+    cohort model, since results are linear in the starting cohort).
+    """
+
+    name: str
+    components: list[tuple[Any, Any, Mapping[str, Any]]]
+
+    def run(
+        self, p: ParamView, settings: Settings | None = None, keep_trace: bool = True
+    ) -> ModelOutput:
+        """Run each subgroup and weight the results."""
+        settings = settings or Settings()
+        weights = [
+            np.broadcast_to(np.asarray(w(p) if callable(w) else w, dtype=float), (p.n,))
+            for w, _, _ in self.components
+        ]
+        total_w = np.sum(weights, axis=0)
+        bad = np.flatnonzero(~(np.abs(total_w - 1.0) <= 1e-9))
+        if bad.size:
+            i = int(bad[0])
+            raise ModelError(
+                f"strategy {self.name!r}: subgroup weights sum to {total_w[i]:.12g}, not 1, "
+                f"sample {i}"
+            )
+        outs = []
+        for (_, strat, overrides), w in zip(self.components, weights, strict=True):
+            q = ParamView({**dict(p.items()), **dict(overrides)}, n=p.n)
+            outs.append((w, strat.run(q, settings, keep_trace)))
+        first = outs[0][1]
+        t = Totals(
+            costs={},
+            costs_undisc={},
+            qalys=np.zeros(p.n),
+            qalys_undisc=np.zeros(p.n),
+            life_years=np.zeros(p.n),
+            life_years_undisc=np.zeros(p.n),
+        )
+        for w, o in outs:
+            for cat, v in o.totals.costs.items():
+                t.costs[cat] = t.costs.get(cat, np.zeros(p.n)) + w * v
+                t.costs_undisc[cat] = t.costs_undisc.get(cat, np.zeros(p.n)) + (
+                    w * o.totals.costs_undisc[cat]
+                )
+            for f in ("qalys", "qalys_undisc", "life_years", "life_years_undisc"):
+                setattr(t, f, getattr(t, f) + w * getattr(o.totals, f))
+        trace = None
+        if first.trace is not None:
+            trace = sum(w[:, None, None] * o.trace for w, o in outs)
+        extras = {}
+        for k, v in first.extras.items():
+            if np.ndim(v) == 1:
+                extras[k] = sum(w * o.extras[k] for w, o in outs)
+        return ModelOutput(t, trace, first.states, first.times, first.start_time, extras)

@@ -181,3 +181,29 @@ def test_psm_rejects_increasing_or_out_of_range_curves():
         evaluate([m(np.array([[1.0, 0.8, 0.9]]))], {}, Settings())
     with pytest.raises(ModelError, match="outside"):
         evaluate([m(np.array([[1.0, 1.2, 0.9]]))], {}, Settings())
+
+
+def test_mixture_of_subgroups_by_hand():
+    # men die at 0.2 per cycle, women at 0.1; 60% men; 3 cycles, start counting, no discount
+    from hecon.engine import Mixture
+
+    m = MarkovModel(
+        name="cohort", states=["alive", State("dead", dead=True)],
+        transitions=lambda p, t: {("alive", "dead"): np.where(p.male == 1, 0.2, 0.1),
+                                  ("alive", "alive"): C},
+        start={"alive": 1.0}, n_cycles=3, costs=lambda p, t: {"c": {"alive": 10.0}},
+    )
+    mix = Mixture("mix", [(lambda p: p.share_men, m, {"male": 1.0}),
+                          (lambda p: 1 - p.share_men, m, {"male": 0.0})])
+    p = ParamView({"share_men": np.array([0.6, 1.0]), "male": np.array([0.0, 0.0])})
+    r = evaluate([mix], p, Settings.undiscounted("start"))
+    le_m = 1 + 0.8 + 0.64
+    le_f = 1 + 0.9 + 0.81
+    np.testing.assert_allclose(r.column("mix", "life_years"),
+                               [0.6 * le_m + 0.4 * le_f, le_m], rtol=1e-14)
+    np.testing.assert_allclose(r.column("mix", "cost"),
+                               10 * np.array([0.6 * le_m + 0.4 * le_f, le_m]), rtol=1e-14)
+    np.testing.assert_allclose(r.trace("mix")["alive"].iloc[1], 0.6 * 0.8 + 0.4 * 0.9)
+    bad = Mixture("bad", [(0.5, m, {"male": 1.0}), (0.4, m, {"male": 0.0})])
+    with pytest.raises(ModelError, match="weights sum to 0.9"):
+        evaluate([bad], p, Settings())
