@@ -1,0 +1,44 @@
+"""Safe output files: every file is written to a temporary name and renamed into place, so an
+interrupted run never leaves a half-written file behind (the previous file stays intact)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)`` then rename the temporary file to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write text atomically."""
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write JSON atomically (indented, UTF-8)."""
+    return write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=float) + "\n")
+
+
+def write_csv(path: str | Path, df: pd.DataFrame, index: bool = False) -> Path:
+    """Write a DataFrame as CSV atomically."""
+    return atomic_write(path, lambda p: df.to_csv(p, index=index))
