@@ -1,0 +1,1 @@
+"""Ready-made models built on the engine."""

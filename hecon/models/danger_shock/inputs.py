@@ -1,0 +1,98 @@
+"""Load the DanGer Shock model's inputs: parameter tables, country sets and life tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from hecon.engine import DiscountSchedule
+from hecon.errors import InputError
+from hecon.parameters import ParameterTable
+from hecon.survival.lifetable import LifeTable
+
+
+def default_inputs_dir() -> Path:
+    """``inputs/`` of the source tree (the embedded default inputs)."""
+    return Path(__file__).resolve().parents[3] / "inputs"
+
+
+@dataclass
+class Country:
+    """A country set: currency, discounting, thresholds, life table and their sources."""
+
+    key: str
+    label: str
+    currency: str
+    costs_file: Path
+    life_table: LifeTable
+    life_table_file: Path
+    life_table_source: str
+    discount: DiscountSchedule
+    discount_source: str
+    wtp: list[float]
+    wtp_source: str
+
+    def gp_hazard(self, age: np.ndarray, male: np.ndarray) -> np.ndarray:
+        """General-population annual hazard for ages (n,) and sex indicator (n,) (1 = male)."""
+        age = np.asarray(age, dtype=float)
+        return np.where(np.asarray(male) >= 0.5, self.life_table.hazard(age, "male"),
+                        self.life_table.hazard(age, "female"))
+
+
+def load_countries(inputs_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The raw country-set definitions."""
+    folder = (inputs_dir or default_inputs_dir()) / "danger_shock"
+    path = folder / "countries.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("country sets file not found", file=str(path)) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {str(exc).splitlines()[0]}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("the country sets file must be a mapping", file=str(path))
+    return data
+
+
+def load_country(key: str, inputs_dir: Path | None = None) -> Country:
+    """One country set, with its life table read and discounting built."""
+    folder = (inputs_dir or default_inputs_dir()) / "danger_shock"
+    data = load_countries(inputs_dir)
+    file = str(folder / "countries.yaml")
+    if key not in data:
+        raise InputError(f"unknown country set {key!r}; available: {sorted(data)}", file=file)
+    c = data[key]
+    try:
+        lt_file = (folder / c["life_table"]).resolve()
+        segments = [(float(s), float(r)) for s, r in c["discount"]["segments"]]
+        country = Country(
+            key=key, label=str(c["label"]), currency=str(c["currency"]),
+            costs_file=folder / c["costs"], life_table=LifeTable.from_csv(lt_file),
+            life_table_file=lt_file, life_table_source=str(c["life_table_source"]),
+            discount=DiscountSchedule.stepwise(segments),
+            discount_source=str(c["discount"]["source"]),
+            wtp=[float(x) for x in c["wtp"]], wtp_source=str(c["wtp_source"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"country set {key!r} is incomplete or malformed ({exc})",
+                         file=file) from None
+    return country
+
+
+def parameter_files(country: Country, inputs_dir: Path | None = None) -> list[Path]:
+    """The parameter files of a country set: clinical, utilities and the country's costs."""
+    folder = (inputs_dir or default_inputs_dir()) / "danger_shock"
+    return [folder / "clinical.csv", folder / "utilities.csv", country.costs_file]
+
+
+def load_parameters(country: Country, inputs_dir: Path | None = None,
+                    override: Path | None = None) -> ParameterTable:
+    """The parameter table of a country set; ``override`` replaces it by a user's table
+    (a CSV/XLSX file or a folder of them)."""
+    if override is not None:
+        return ParameterTable.read(override)
+    return ParameterTable.read(*parameter_files(country, inputs_dir))

@@ -1,0 +1,190 @@
+"""The DanGer Shock model's structure: an acute decision tree, then a long-term Markov model.
+
+::
+
+    randomisation --(Impella CP: device + implantation)--> safety event? --> acute RRT?
+        --> dead by 180 days                                    -> [dead]
+        --> alive at 180 days --(after RRT) dialysis-dependent? -> [dialysis] / [post-shock]
+                              --(no RRT)                        -> [post-shock]
+
+    long-term Markov from 180 days, monthly cycles, men and women run separately and weighted:
+        post-shock --(general-population hazard x SMR, x HR if the effect lasts)--> dead
+        dialysis   --(dialysis mortality, never below post-shock mortality)---------> dead
+
+Assumptions (docs/model.md lists them all): safety events, acute RRT and 180-day death are
+independent within an arm; deaths within 180 days follow a constant hazard that reproduces the
+arm's 180-day mortality (no digitised curve is available); dialysis dependence is decided at
+180 days and is permanent; no late onset of dialysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from hecon.engine import (
+    Branch,
+    C,
+    Chance,
+    Hybrid,
+    MarkovModel,
+    Mixture,
+    ParamView,
+    State,
+    Terminal,
+)
+from hecon.models.danger_shock.config import ModelConfig
+
+ACUTE_YEARS = 180 / 365.25  # the trial's primary end point, 180 days
+ARMS = {"impella": "Impella CP + standard care", "soc": "Standard care"}
+STATES = ["post_shock", "dialysis", "dead"]
+MAX_AGE = 100.0
+
+Hazard = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def acute_decedent_years(p_death: np.ndarray) -> np.ndarray:
+    """Mean years alive in the acute phase among those who die by 180 days.
+
+    Constant hazard lam = -ln(1 - p) / T reproducing the 180-day mortality p; the mean time to
+    death given death before T is 1/lam - T (1 - p) / p (and T/2 as p -> 0).
+    """
+    p = np.asarray(p_death, dtype=float)
+    T = ACUTE_YEARS
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = -np.log1p(-p) / T
+        mean = 1.0 / lam - T * (1.0 - p) / p
+    mean = np.where(p < 1e-9, T / 2, mean)
+    return np.where(p >= 1.0, 0.0, mean)
+
+
+def acute_tree(arm: str, cfg: ModelConfig) -> Chance:
+    """The acute phase (randomisation to 180 days) for one arm."""
+    a = arm
+
+    def death_node(after_rrt: bool) -> Chance:
+        survive_then: Chance | Terminal = Terminal("post_shock")
+        if after_rrt:
+            survive_then = Chance("dialysis dependence", [
+                Branch("dialysis-dependent", p=lambda p: p.p_dialysis_dependent,
+                       then=Terminal("dialysis")),
+                Branch("renal recovery", p=C, then=Terminal("post_shock")),
+            ])
+        return Chance("180-day survival", [
+            Branch(
+                "dies by 180 days",
+                p=lambda p: p[f"p_death_180_{a}"],
+                costs={"index_hospitalisation": lambda p: index_cost(p, a, survived=False)},
+                life_years=lambda p: acute_decedent_years(p[f"p_death_180_{a}"]),
+                qalys=lambda p: acute_decedent_years(p[f"p_death_180_{a}"]) * p.u_acute,
+                then=Terminal("dead"),
+            ),
+            Branch(
+                "alive at 180 days",
+                p=C,
+                costs={"index_hospitalisation": lambda p: index_cost(p, a, survived=True)},
+                life_years=ACUTE_YEARS,
+                qalys=lambda p: ACUTE_YEARS * p.u_acute,
+                then=survive_then,
+            ),
+        ])
+
+    rrt = Chance("acute renal-replacement therapy", [
+        Branch("RRT", p=lambda p: p[f"p_rrt_{a}"], costs={"acute_rrt": lambda p: p.c_rrt_acute},
+               then=death_node(True)),
+        Branch("no RRT", p=C, then=death_node(False)),
+    ])
+    safety = Chance("safety composite event", [
+        Branch("safety event", p=lambda p: p[f"p_safety_{a}"],
+               costs={"adverse_events": lambda p: p.c_safety_event},
+               qalys=lambda p: -p.du_safety_event, then=rrt),
+        Branch("no safety event", p=C, then=rrt),
+    ])
+    device = {"device": lambda p: p.c_device + p.c_implant} if a == "impella" else {}
+    return Chance("randomised", [Branch(ARMS[a], p=1.0, costs=device, then=safety)])
+
+
+def index_cost(p: ParamView, arm: str, survived: bool) -> np.ndarray:
+    """Index hospitalisation: ICU and ward days times their daily costs."""
+    who = "survivor" if survived else "decedent"
+    return p[f"icu_days_{who}"] * p.c_icu_day + p[f"ward_days_{who}"] * p.c_ward_day
+
+
+def effect_multiplier(p: ParamView, arm: str, years_since_index: float, cfg: ModelConfig):
+    """Hazard ratio applied to long-term mortality in the Impella arm (1 for standard care)."""
+    if arm != "impella" or cfg.effect_duration == "trial":
+        return 1.0
+    hr = p.hr_death_longterm
+    if cfg.effect_duration == "lifetime":
+        return hr
+    t0, t1 = cfg.waning_start_years, cfg.waning_end_years
+    w = float(np.clip((years_since_index - t0) / (t1 - t0), 0.0, 1.0))
+    return np.exp((1.0 - w) * np.log(hr))  # log-HR fades linearly from full to none
+
+
+def long_term_model(arm: str, cfg: ModelConfig, gp_hazard: Hazard, n_cycles: int) -> MarkovModel:
+    """The long-term Markov model from 180 days (one sex at a time, via parameter ``male``)."""
+    dt = cfg.cycle_days / 365.25
+
+    def transitions(p: ParamView, t) -> dict:
+        since_index = ACUTE_YEARS + t.time
+        h_gp = gp_hazard(t.age, p.male)
+        smr = p.smr_year1 if since_index < 1.0 else p.smr_after_year1
+        h_post = h_gp * smr * effect_multiplier(p, arm, since_index, cfg)
+        h_dial = np.maximum(p.rate_death_dialysis, h_post)
+        return {
+            ("post_shock", "dead"): -np.expm1(-h_post * dt),
+            ("post_shock", "post_shock"): C,
+            ("dialysis", "dead"): -np.expm1(-h_dial * dt),
+            ("dialysis", "dialysis"): C,
+        }
+
+    def costs(p: ParamView, t) -> dict:
+        if cfg.perspective == "hospital":
+            return {}
+        since_index = ACUTE_YEARS + t.time
+        fu = np.where(since_index < 1.0, p.c_followup_year1, p.c_followup_annual) * dt
+        return {"follow_up": {"post_shock": fu, "dialysis": fu},
+                "dialysis": {"dialysis": p.c_dialysis_annual * dt}}
+
+    return MarkovModel(
+        name=f"{arm} long-term",
+        states=["post_shock", "dialysis", State("dead", dead=True)],
+        transitions=transitions,
+        start={"post_shock": 1.0},
+        n_cycles=n_cycles,
+        cycle_length=dt,
+        costs=costs,
+        utilities=lambda p, t: {"post_shock": p[f"u_post_shock_{cfg.utility_source}"],
+                                "dialysis": p.u_dialysis},
+        start_age=lambda p: p.age + ACUTE_YEARS,
+        start_time=ACUTE_YEARS,
+        cost_categories=("follow_up", "dialysis"),
+    )
+
+
+def n_long_term_cycles(cfg: ModelConfig, start_age: float) -> int:
+    """Cycles of the long-term phase to the horizon (nearest whole cycle), or to age 100 for a
+    lifetime horizon; 0 for a horizon of 180 days (the trial period only)."""
+    dt = cfg.cycle_days / 365.25
+    years = (MAX_AGE - start_age - ACUTE_YEARS) if cfg.horizon_years is None else (
+        cfg.horizon_years - ACUTE_YEARS)
+    return max(0, int(round(years / dt)))
+
+
+def strategies(cfg: ModelConfig, gp_hazard: Hazard, start_age: float) -> list:
+    """The two strategies (Impella CP + standard care, standard care) for a configuration."""
+    n_cycles = n_long_term_cycles(cfg, start_age)
+    out = []
+    for arm, label in ARMS.items():
+        tree = acute_tree(arm, cfg)
+        extras = {"alive_180d": lambda rb, p: 1.0 - rb.terminal.get("dead", 0.0)}
+        if n_cycles <= 0:
+            out.append(Hybrid(label, tree, None, extras=extras))
+            continue
+        hybrid = Hybrid(label, tree, long_term_model(arm, cfg, gp_hazard, n_cycles),
+                        extras=extras)
+        out.append(Mixture(label, [(lambda p: p.male_share, hybrid, {"male": 1.0}),
+                                   (lambda p: 1.0 - p.male_share, hybrid, {"male": 0.0})]))
+    return out
