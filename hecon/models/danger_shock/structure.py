@@ -105,6 +105,12 @@ def acute_tree(arm: str, cfg: ModelConfig) -> Chance:
     return Chance("randomised", [Branch(ARMS[a], p=1.0, costs=device, then=safety)])
 
 
+def branch_share(rb, label: str) -> np.ndarray:
+    """Proportion of the cohort whose path passes through a branch with this exact label."""
+    # a path reads "root node: branch > branch > ... > branch"
+    return sum(w for path, w in rb.paths.items() if label in path.split(": ", 1)[1].split(" > "))
+
+
 def index_cost(p: ParamView, arm: str, survived: bool) -> np.ndarray:
     """Index hospitalisation: ICU and ward days times their daily costs."""
     who = "survivor" if survived else "decedent"
@@ -179,7 +185,11 @@ def strategies(cfg: ModelConfig, gp_hazard: Hazard, start_age: float) -> list:
     out = []
     for arm, label in ARMS.items():
         tree = acute_tree(arm, cfg)
-        extras = {"alive_180d": lambda rb, p: 1.0 - rb.terminal.get("dead", 0.0)}
+        extras = {
+            "alive_180d": lambda rb, p: 1.0 - rb.terminal.get("dead", 0.0),
+            "safety_event": lambda rb, p: branch_share(rb, "safety event"),
+            "acute_rrt": lambda rb, p: branch_share(rb, "RRT"),
+        }
         if n_cycles <= 0:
             out.append(Hybrid(label, tree, None, extras=extras))
             continue

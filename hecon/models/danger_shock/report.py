@@ -1,0 +1,120 @@
+"""Base-case and scenario results of the DanGer Shock model as plain tables and JSON."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hecon.engine import Results
+from hecon.models.danger_shock.model import STRATEGY_NAMES, DangerShockModel
+
+INTERVENTION, COMPARATOR = STRATEGY_NAMES
+
+
+def icer(inc_cost: float, inc_qalys: float) -> float | str:
+    """ICER, or a word when it is not a ratio a reader should see."""
+    if inc_qalys > 0:
+        return inc_cost / inc_qalys
+    if inc_qalys == 0:
+        return "undefined (equal QALYs)" if inc_cost != 0 else "identical"
+    return "dominated" if inc_cost >= 0 else "less costly, less effective"
+
+
+def summarise(model: DangerShockModel, results: Results, sample: int = 0) -> dict[str, Any]:
+    """One country set's base case: per-strategy outcomes, increments, ICER, NMB, threshold."""
+    s = results.summary(sample)
+    keep = ["cost", "qalys", "life_years", "alive_180d", "cost_undisc", "qalys_undisc",
+            "life_years_undisc"]
+    cats = [c for c in s.columns if c.startswith("cost_") and not c.endswith("_undisc")]
+    strategies = {
+        name: {k: float(s.loc[name, k]) for k in keep + cats if k in s.columns}
+        for name in results.strategies
+    }
+    a, b = s.loc[INTERVENTION], s.loc[COMPARATOR]
+    dc, dq, dl = float(a["cost"] - b["cost"]), float(a["qalys"] - b["qalys"]), float(
+        a["life_years"] - b["life_years"])
+    wtp = model.country.wtp
+    inc = {
+        "intervention": INTERVENTION,
+        "comparator": COMPARATOR,
+        "inc_cost": dc,
+        "inc_qalys": dq,
+        "inc_life_years": dl,
+        "icer": icer(dc, dq),
+        "icer_per_life_year": icer(dc, dl),
+        "inmb": {f"{w:g}": w * dq - dc for w in wtp},
+        # the device cost is paid once at time 0 in the intervention arm only, so INMB falls
+        # one for one with the price: the price at which INMB = 0 is price + INMB
+        "threshold_device_price": {
+            f"{w:g}": float(model.prepare(model.base_design())["c_device"][0]) + w * dq - dc
+            for w in wtp
+        },
+    }
+    return {
+        "country": model.country.key,
+        "country_label": model.country.label,
+        "currency": model.country.currency,
+        "wtp": wtp,
+        "wtp_source": model.country.wtp_source,
+        "discounting": model.settings().discount_costs.describe(),
+        "settings": model.config.as_dict(),
+        "scenario": None if model.scenario is None else model.scenario.name,
+        "strategies": strategies,
+        "incremental": inc,
+        "icer": inc["icer"],
+    }
+
+
+def base_case_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """A printable table of one country set's base case."""
+    rows = []
+    for name, v in summary["strategies"].items():
+        rows.append({"strategy": name, "cost": v["cost"], "QALYs": v["qalys"],
+                     "life-years": v["life_years"], "alive at 180 d": v["alive_180d"]})
+    inc = summary["incremental"]
+    rows.append({"strategy": "increment", "cost": inc["inc_cost"], "QALYs": inc["inc_qalys"],
+                 "life-years": inc["inc_life_years"], "alive at 180 d": float(
+                     summary["strategies"][INTERVENTION]["alive_180d"]
+                     - summary["strategies"][COMPARATOR]["alive_180d"])})
+    return pd.DataFrame(rows).set_index("strategy")
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """Human-readable base case for the terminal."""
+    cur = summary["currency"]
+    t = base_case_table(summary)
+    text = t.to_string(formatters={
+        "cost": lambda x: f"{cur} {x:,.0f}", "QALYs": "{:.3f}".format,
+        "life-years": "{:.3f}".format, "alive at 180 d": "{:.3f}".format})
+    inc = summary["incremental"]
+    i = inc["icer"]
+    icer_text = f"{cur} {i:,.0f} per QALY gained" if isinstance(i, float) else i
+    lines = [f"{summary['country_label']} ({cur}; discounting {summary['discounting']})", text,
+             f"ICER: {icer_text}"]
+    for w in summary["wtp"]:
+        k = f"{w:g}"
+        lines.append(
+            f"At {cur} {w:,.0f}/QALY: incremental NMB {cur} {inc['inmb'][k]:,.0f}; device price "
+            f"at which the pump is cost-effective: {cur} {inc['threshold_device_price'][k]:,.0f}")
+    return "\n".join(lines)
+
+
+def results_frame(results: Results) -> pd.DataFrame:
+    """Tidy per-(sample, strategy) results."""
+    return results.to_frame()
+
+
+def clean(x: Any) -> Any:
+    """JSON-safe values (no NaN/inf, numpy scalars to Python)."""
+    if isinstance(x, dict):
+        return {str(k): clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(float(x)) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return x

@@ -1,0 +1,165 @@
+"""The jobs behind ``hecon run`` and ``hecon scenarios`` for the DanGer Shock model."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hecon.errors import InputError
+from hecon.io_safe import write_csv, write_json, write_text
+from hecon.manifest import manifest
+from hecon.models.danger_shock.config import CHOICES, ModelConfig
+from hecon.models.danger_shock.inputs import default_inputs_dir, parameter_files
+from hecon.models.danger_shock.model import DangerShockModel
+from hecon.models.danger_shock.report import clean, format_summary, summarise
+from hecon.scenarios import Scenario, did_you_mean, load_scenario, load_scenarios
+
+COUNTRIES = CHOICES["country"]
+
+
+def scenarios_dir() -> Path:
+    """``scenarios/`` of the source tree."""
+    return Path(__file__).resolve().parents[3] / "scenarios"
+
+
+def _scenario(name: str | None) -> Scenario | None:
+    if name is None:
+        return None
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return load_scenario(path, ModelConfig.keys())
+    available = load_scenarios(scenarios_dir(), ModelConfig.keys())
+    if name not in available:
+        raise InputError(f"unknown scenario {name!r}{did_you_mean(name, available)}; "
+                         "'hecon scenarios --list' lists them")
+    return available[name]
+
+
+def run_base(
+    countries: list[str] | None = None,
+    scenario: str | None = None,
+    inputs: str | None = None,
+    out: str | None = None,
+    name: str | None = None,
+    command: list[str] | None = None,
+) -> tuple[Path, list[dict[str, Any]]]:
+    """Base case (or one scenario) for the given country sets; writes the run folder."""
+    sc = _scenario(scenario)
+    if countries is None:
+        fixed = None if sc is None else sc.settings.get("country")
+        countries = [fixed] if fixed else list(COUNTRIES)
+    summaries, frames, traces, files = [], [], {}, []
+    param_tables = []
+    for c in countries:
+        cfg = ModelConfig(country=c)
+        model = DangerShockModel.build(cfg, sc, parameters=Path(inputs) if inputs else None)
+        if sc is not None and "country" in sc.settings and sc.settings["country"] != c:
+            continue
+        res = model.base_case()
+        summaries.append(summarise(model, res))
+        df = res.to_frame()
+        df.insert(0, "country", model.country.key)
+        frames.append(df)
+        for s in res.strategies:
+            if res.outputs[s].trace is not None:
+                tr = res.trace(s)
+                traces[f"trace_{model.country.key}_{'impella' if 'Impella' in s else 'soc'}"] = tr
+        pt = model.table.to_frame()
+        pt.insert(0, "country", model.country.key)
+        param_tables.append(pt)
+        files += parameter_files(model.country) if not inputs else [Path(inputs)]
+        files += [model.country.life_table_file,
+                  default_inputs_dir() / "danger_shock" / "countries.yaml"]
+        if sc is not None and sc.file:
+            files.append(Path(sc.file))
+    run_name = name or (sc.name if sc is not None else "base_case")
+    folder = Path(out) if out else Path("outputs") / run_name
+    primary = summaries[0]
+    summary = {
+        "model": "Impella CP + standard care vs standard care in STEMI-related cardiogenic "
+                 "shock (DanGer Shock)",
+        "run_name": run_name,
+        **primary,
+        "country_sets": {s["country"]: s for s in summaries},
+    }
+    _write_folder(folder, {
+        "summary.json": clean(summary),
+        "results.csv": pd.concat(frames, ignore_index=True),
+        "parameters.csv": pd.concat(param_tables, ignore_index=True),
+        **{f"{k}.csv": v for k, v in traces.items()},
+        "manifest.json": manifest(command or sys.argv, [f for f in files if Path(f).is_file()],
+                                  extra={"scenario": None if sc is None else sc.name}),
+    })
+    return folder, summaries
+
+
+def _write_folder(folder: Path, contents: dict[str, Any]) -> None:
+    """Write every file; each write is atomic, so an interrupt leaves old files intact."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for fname, obj in contents.items():
+        path = folder / fname
+        if isinstance(obj, pd.DataFrame):
+            write_csv(path, obj)
+        elif isinstance(obj, str):
+            write_text(path, obj)
+        else:
+            write_json(path, obj)
+
+
+def run_scenarios(out: str | None = None, inputs: str | None = None,
+                  command: list[str] | None = None) -> tuple[Path, pd.DataFrame]:
+    """Every scenario in ``scenarios/`` (each for its country set), one table."""
+    scs = load_scenarios(scenarios_dir(), ModelConfig.keys())
+    rows = []
+    for sc in scs.values():
+        country = sc.settings.get("country", "dk")
+        model = DangerShockModel.build(ModelConfig(country=country), sc,
+                                       parameters=Path(inputs) if inputs else None)
+        s = summarise(model, model.base_case())
+        inc = s["incremental"]
+        w = s["wtp"][0]
+        rows.append({
+            "scenario": sc.name, "description": sc.description, "country": country,
+            "currency": s["currency"],
+            "cost_impella": s["strategies"][inc["intervention"]]["cost"],
+            "cost_soc": s["strategies"][inc["comparator"]]["cost"],
+            "qalys_impella": s["strategies"][inc["intervention"]]["qalys"],
+            "qalys_soc": s["strategies"][inc["comparator"]]["qalys"],
+            "inc_cost": inc["inc_cost"], "inc_qalys": inc["inc_qalys"],
+            "inc_life_years": inc["inc_life_years"],
+            "icer": inc["icer"], "wtp": w, "inmb": inc["inmb"][f"{w:g}"],
+            "threshold_device_price": inc["threshold_device_price"][f"{w:g}"],
+        })
+    table = pd.DataFrame(rows)
+    folder = Path(out) if out else Path("outputs") / "scenarios"
+    files = [p for p in scenarios_dir().glob("*.yaml")]
+    _write_folder(folder, {"scenarios.csv": table,
+                           "manifest.json": manifest(command or sys.argv, files)})
+    return folder, table
+
+
+def format_scenarios(table: pd.DataFrame) -> str:
+    """The scenario table for the terminal."""
+    def icer_text(row: pd.Series) -> str:
+        v = row["icer"]
+        return f"{v:,.0f}" if isinstance(v, float) else str(v)
+
+    t = pd.DataFrame({
+        "scenario": table["scenario"],
+        "country": table["country"],
+        "inc cost": [f"{c} {x:,.0f}" for c, x in zip(table["currency"], table["inc_cost"],
+                                                      strict=True)],
+        "inc QALYs": table["inc_qalys"].map("{:.3f}".format),
+        "ICER": table.apply(icer_text, axis=1),
+        "INMB at WTP": [f"{c} {x:,.0f}" for c, x in zip(table["currency"], table["inmb"],
+                                                         strict=True)],
+        "threshold price": [f"{c} {x:,.0f}" for c, x in zip(
+            table["currency"], table["threshold_device_price"], strict=True)],
+    })
+    return t.to_string(index=False)
+
+
+__all__ = ["format_scenarios", "format_summary", "run_base", "run_scenarios"]
