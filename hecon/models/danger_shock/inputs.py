@@ -36,6 +36,22 @@ class Country:
     wtp: list[float]
     wtp_source: str
 
+    def gp_cumhaz(self, age: np.ndarray, male: np.ndarray) -> np.ndarray:
+        """Cumulative general-population hazard from the table's first age to ``age`` (exact
+        for the table's piecewise-constant hazard); ages beyond the last use the last rate."""
+        lt = self.life_table
+        age = np.asarray(age, dtype=float)
+        out = np.empty(np.broadcast(age, male).shape)
+        for sex, mask in (("male", np.asarray(male) >= 0.5), ("female", np.asarray(male) < 0.5)):
+            if not np.any(mask):
+                continue
+            a = np.broadcast_to(age, out.shape)[mask] - lt.ages[0]
+            rates = lt.rates[sex]
+            k = np.clip(np.floor(a).astype(int), 0, rates.size - 1)
+            cum = np.concatenate([[0.0], np.cumsum(rates)])
+            out[mask] = cum[k] + rates[k] * (a - k)
+        return out
+
     def gp_hazard(self, age: np.ndarray, male: np.ndarray) -> np.ndarray:
         """General-population annual hazard for ages (n,) and sex indicator (n,) (1 = male)."""
         age = np.asarray(age, dtype=float)

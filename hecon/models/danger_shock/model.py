@@ -67,7 +67,7 @@ class DangerShockModel:
         """The two strategies for this configuration's structure."""
         if self.config.structure == "psm":
             return psm.strategies(self.config, self.country.gp_hazard, self.start_age)
-        return structure.strategies(self.config, self.country.gp_hazard, self.start_age)
+        return structure.strategies(self.config, self.country.gp_cumhaz, self.start_age)
 
     def prepare(self, design: Design) -> dict[str, np.ndarray]:
         """Parameter samples of a design with the scenario's overrides applied."""

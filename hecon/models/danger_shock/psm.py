@@ -1,10 +1,11 @@
 """Alternative structure: partitioned survival with parametric overall survival per arm.
 
-Overall survival of standard care is a Weibull curve through two anchors of the trial, 180-day
+Overall survival of each arm is a Weibull curve through two anchors of the trial, 180-day
 survival and crude survival at the long-term follow-up (``followup_years_longterm``), with
-general-population mortality (times ``smr_after_year1``) as a floor. Impella CP survival applies
-a hazard ratio to the standard-care curve: ``hr_death_180`` for the first 180 days and then, by
-``effect_duration``: none (trial), ``hr_death_longterm`` for life, or waning. Two states
+general-population mortality (times ``smr_after_year1``) as a floor. The treatment-effect
+assumption after 180 days (``effect_duration``) decides the Impella arm's hazard: its own curve
+for life (``lifetime``), the standard-care hazard from 180 days (``trial``), or a log-linear
+move from its own to the standard-care hazard (``waning``). Two states
 (alive, dead); costs and QALYs of the acute phase (device, hospital stay, safety events, acute
 RRT) come from the same acute tree as the hybrid structure and are counted at time 0; alive
 patients have the post-shock utility and follow-up costs, and a share equal to the arm's
@@ -40,32 +41,41 @@ def weibull_through(s1: np.ndarray, t1: float, s2: np.ndarray, t2: np.ndarray):
     return a, b
 
 
-def os_curves(p: ParamView, times: np.ndarray, arm: str, cfg: ModelConfig,
-              gp_hazard: Hazard) -> np.ndarray:
-    """Overall survival (n, T+1) on the time grid for one arm (and one sex via ``p.male``)."""
-    a, b = weibull_through(1 - p.p_death_180_soc, ACUTE_YEARS, 1 - p.p_death_10y_soc,
-                           p.followup_years_longterm)
-    a, b = a[:, None], b[:, None]
+def _increments(p: ParamView, times: np.ndarray, arm: str, gp_hazard: Hazard) -> np.ndarray:
+    """Cumulative-hazard increments (n, T) of one arm's Weibull through its 180-day and
+    long-term anchors, floored by the general population (x ``smr_after_year1``)."""
+    a, b = weibull_through(1 - p[f"p_death_180_{arm}"], ACUTE_YEARS,
+                           1 - p[f"p_death_10y_{arm}"], p.followup_years_longterm)
     t = times[None, :]
-    # disease cumulative hazard increments per interval, floored by the general population
-    H = (t / b) ** a
-    dH = np.diff(H, axis=1)
+    dH = np.diff((t / b[:, None]) ** a[:, None], axis=1)
     mid = 0.5 * (t[:, :-1] + t[:, 1:])
-    dt = np.diff(t, axis=1)
     age = p.age[:, None] + mid
     male = np.broadcast_to(p.male[:, None], age.shape)
     h_gp = gp_hazard(age.ravel(), male.ravel()).reshape(age.shape) * p.smr_after_year1[:, None]
-    dH = np.maximum(dH, h_gp * dt)
-    if arm == "impella":
-        hr = np.where(mid < ACUTE_YEARS, p.hr_death_180[:, None], 1.0)
-        if cfg.effect_duration == "lifetime":
-            hr = np.where(mid < ACUTE_YEARS, hr, p.hr_death_longterm[:, None])
-        elif cfg.effect_duration == "waning":
+    return np.maximum(dH, h_gp * np.diff(t, axis=1))
+
+
+def os_curves(p: ParamView, times: np.ndarray, arm: str, cfg: ModelConfig,
+              gp_hazard: Hazard) -> np.ndarray:
+    """Overall survival (n, T+1) on the time grid for one arm (and one sex via ``p.male``).
+
+    Each arm has its own Weibull. For the Impella arm the effect-duration setting decides what
+    happens after 180 days: ``lifetime`` keeps its own curve; ``trial`` switches to the
+    standard-care hazard; ``waning`` moves from its own to the standard-care hazard on the log
+    scale, linearly between the waning start and end times.
+    """
+    dH = _increments(p, times, arm, gp_hazard)
+    if arm == "impella" and cfg.effect_duration != "lifetime":
+        soc = _increments(p, times, "soc", gp_hazard)
+        mid = 0.5 * (times[:-1] + times[1:])[None, :]
+        if cfg.effect_duration == "trial":
+            w = np.where(mid < ACUTE_YEARS, 0.0, 1.0)
+        else:
             w = np.clip((mid - cfg.waning_start_years) /
                         (cfg.waning_end_years - cfg.waning_start_years), 0, 1)
-            late = np.exp((1 - w) * np.log(p.hr_death_longterm[:, None]))
-            hr = np.where(mid < ACUTE_YEARS, hr, late)
-        dH = dH * hr
+            w = np.where(mid < ACUTE_YEARS, 0.0, w)
+        with np.errstate(divide="ignore"):
+            dH = np.exp((1 - w) * np.log(dH) + w * np.log(soc))
     H = np.concatenate([np.zeros((dH.shape[0], 1)), np.cumsum(dH, axis=1)], axis=1)
     return np.exp(-H)
 

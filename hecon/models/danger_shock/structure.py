@@ -42,6 +42,7 @@ STATES = ["post_shock", "dialysis", "dead"]
 MAX_AGE = 100.0
 
 Hazard = Callable[[np.ndarray, np.ndarray], np.ndarray]
+CumHazard = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def acute_decedent_years(p_death: np.ndarray) -> np.ndarray:
@@ -129,13 +130,19 @@ def effect_multiplier(p: ParamView, arm: str, years_since_index: float, cfg: Mod
     return np.exp((1.0 - w) * np.log(hr))  # log-HR fades linearly from full to none
 
 
-def long_term_model(arm: str, cfg: ModelConfig, gp_hazard: Hazard, n_cycles: int) -> MarkovModel:
-    """The long-term Markov model from 180 days (one sex at a time, via parameter ``male``)."""
+def long_term_model(arm: str, cfg: ModelConfig, gp_cumhaz: CumHazard,
+                    n_cycles: int) -> MarkovModel:
+    """The long-term Markov model from 180 days (one sex at a time, via parameter ``male``).
+
+    The general-population hazard of a cycle is its exact average over the cycle's ages
+    (cumulative hazard difference / cycle length), so cycles that straddle a birthday are
+    exact for the life table's piecewise-constant hazard.
+    """
     dt = cfg.cycle_days / 365.25
 
     def transitions(p: ParamView, t) -> dict:
         since_index = ACUTE_YEARS + t.time
-        h_gp = gp_hazard(t.age, p.male)
+        h_gp = (gp_cumhaz(t.age + dt, p.male) - gp_cumhaz(t.age, p.male)) / dt
         smr = p.smr_year1 if since_index < 1.0 else p.smr_after_year1
         h_post = h_gp * smr * effect_multiplier(p, arm, since_index, cfg)
         h_dial = np.maximum(p.rate_death_dialysis, h_post)
@@ -179,7 +186,7 @@ def n_long_term_cycles(cfg: ModelConfig, start_age: float) -> int:
     return max(0, int(round(years / dt)))
 
 
-def strategies(cfg: ModelConfig, gp_hazard: Hazard, start_age: float) -> list:
+def strategies(cfg: ModelConfig, gp_cumhaz: CumHazard, start_age: float) -> list:
     """The two strategies (Impella CP + standard care, standard care) for a configuration."""
     n_cycles = n_long_term_cycles(cfg, start_age)
     out = []
@@ -193,7 +200,7 @@ def strategies(cfg: ModelConfig, gp_hazard: Hazard, start_age: float) -> list:
         if n_cycles <= 0:
             out.append(Hybrid(label, tree, None, extras=extras))
             continue
-        hybrid = Hybrid(label, tree, long_term_model(arm, cfg, gp_hazard, n_cycles),
+        hybrid = Hybrid(label, tree, long_term_model(arm, cfg, gp_cumhaz, n_cycles),
                         extras=extras)
         out.append(Mixture(label, [(lambda p: p.male_share, hybrid, {"male": 1.0}),
                                    (lambda p: 1.0 - p.male_share, hybrid, {"male": 0.0})]))
