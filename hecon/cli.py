@@ -7,7 +7,22 @@ import sys
 from collections.abc import Sequence
 
 from hecon import __version__
-from hecon.errors import HeconError
+from hecon.errors import HeconError, InputError
+
+ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa")
+
+
+def _analyses(text: str) -> tuple[str, ...]:
+    if text == "all":
+        return ANALYSES
+    chosen = tuple(x.strip() for x in text.split(",") if x.strip())
+    for a in chosen:
+        if a not in ANALYSES:
+            from hecon.scenarios import did_you_mean
+
+            raise InputError(f"unknown analysis {a!r}{did_you_mean(a, ANALYSES)}; choose from "
+                             + ", ".join(ANALYSES))
+    return tuple(dict.fromkeys(("base", *chosen)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
                      "default inputs")
     run.add_argument("--out", help="output folder (default outputs/<run name>)")
     run.add_argument("--name", help="run name (default: base_case or the scenario name)")
+    run.add_argument("--analyses", default="all",
+                     help="comma-separated subset of: " + ",".join(ANALYSES) + " (default all; "
+                     "e.g. --analyses base for a quick look)")
+
+    rep = sub.add_parser("report", help="rebuild the Excel workbook of a run folder",
+                         description="Rebuild <RUN_DIR>/hecon_report.xlsx from what the run "
+                         "folder holds.")
+    rep.add_argument("run_dir", metavar="RUN_DIR")
 
     scen = sub.add_parser("scenarios", help="run every named scenario; one table",
                           description="Run every scenario in scenarios/ and print one table.")
@@ -43,9 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from hecon.models.danger_shock.report import format_summary
     from hecon.models.danger_shock.runner import run_base
+    from hecon.report.workbook import build_workbook
 
+    analyses = _analyses(args.analyses)
     folder, summaries = run_base(args.country, args.scenario, args.inputs, args.out, args.name,
-                                 command=["hecon", *argv])
+                                 command=["hecon", *argv], analyses=analyses)
+    build_workbook(folder)
     title = "DanGer Shock model: Impella CP + standard care vs standard care"
     if args.scenario:
         title += f" (scenario {args.scenario})"
@@ -53,7 +79,14 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     for s in summaries:
         print()
         print(format_summary(s))
-    print(f"\nResults written to {folder}/")
+    print(f"\nResults written to {folder}/ (workbook: {folder}/hecon_report.xlsx)")
+    return 0
+
+
+def _report(args: argparse.Namespace, argv: list[str]) -> int:
+    from hecon.report.workbook import build_workbook
+
+    print(f"Workbook written to {build_workbook(args.run_dir)}")
     return 0
 
 
@@ -80,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    jobs = {"run": _run, "scenarios": _scenarios}
+    jobs = {"run": _run, "scenarios": _scenarios, "report": _report}
     try:
         return jobs[args.command](args, argv)
     except HeconError as exc:

@@ -45,8 +45,10 @@ def run_base(
     out: str | None = None,
     name: str | None = None,
     command: list[str] | None = None,
+    analyses: tuple[str, ...] = ("base",),
 ) -> tuple[Path, list[dict[str, Any]]]:
-    """Base case (or one scenario) for the given country sets; writes the run folder."""
+    """Base case (or one scenario) for the given country sets; writes the run folder, with the
+    scenario table when ``"scenarios"`` is among ``analyses``, and the Excel report."""
     sc = _scenario(scenario)
     if countries is None:
         fixed = None if sc is None else sc.settings.get("country")
@@ -85,13 +87,18 @@ def run_base(
         **primary,
         "country_sets": {s["country"]: s for s in summaries},
     }
+    extra: dict[str, Any] = {}
+    if "scenarios" in analyses and sc is None:
+        extra["scenarios.csv"] = scenario_table(inputs)
     _write_folder(folder, {
+        **extra,
         "summary.json": clean(summary),
         "results.csv": pd.concat(frames, ignore_index=True),
         "parameters.csv": pd.concat(param_tables, ignore_index=True),
         **{f"{k}.csv": v for k, v in traces.items()},
         "manifest.json": manifest(command or sys.argv, [f for f in files if Path(f).is_file()],
-                                  extra={"scenario": None if sc is None else sc.name}),
+                                  extra={"scenario": None if sc is None else sc.name,
+                                         "analyses": list(analyses)}),
     })
     return folder, summaries
 
@@ -111,7 +118,18 @@ def _write_folder(folder: Path, contents: dict[str, Any]) -> None:
 
 def run_scenarios(out: str | None = None, inputs: str | None = None,
                   command: list[str] | None = None) -> tuple[Path, pd.DataFrame]:
-    """Every scenario in ``scenarios/`` (each for its country set), one table."""
+    """Every scenario in ``scenarios/`` (each for its country set), one table; written to
+    ``<out>/scenarios.csv``."""
+    table = scenario_table(inputs)
+    folder = Path(out) if out else Path("outputs") / "scenarios"
+    files = [p for p in scenarios_dir().glob("*.yaml")]
+    _write_folder(folder, {"scenarios.csv": table,
+                           "manifest.json": manifest(command or sys.argv, files)})
+    return folder, table
+
+
+def scenario_table(inputs: str | None = None) -> pd.DataFrame:
+    """One row per scenario: description, country and results."""
     scs = load_scenarios(scenarios_dir(), ModelConfig.keys())
     rows = []
     for sc in scs.values():
@@ -133,12 +151,7 @@ def run_scenarios(out: str | None = None, inputs: str | None = None,
             "icer": inc["icer"], "wtp": w, "inmb": inc["inmb"][f"{w:g}"],
             "threshold_device_price": inc["threshold_device_price"][f"{w:g}"],
         })
-    table = pd.DataFrame(rows)
-    folder = Path(out) if out else Path("outputs") / "scenarios"
-    files = [p for p in scenarios_dir().glob("*.yaml")]
-    _write_folder(folder, {"scenarios.csv": table,
-                           "manifest.json": manifest(command or sys.argv, files)})
-    return folder, table
+    return pd.DataFrame(rows)
 
 
 def format_scenarios(table: pd.DataFrame) -> str:

@@ -1,0 +1,1 @@
+"""Reports for readers who do not run Python: Excel workbooks and PNG plots."""

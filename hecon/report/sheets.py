@@ -1,0 +1,160 @@
+"""Small openpyxl helpers: tables with formats, frozen headers, widths and native charts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=14)
+
+
+def money_format(currency: str) -> str:
+    """Excel number format for a currency amount, e.g. '"DKK "#,##0'."""
+    return f'"{currency} "#,##0;[Red]-"{currency} "#,##0'
+
+
+QALY_FORMAT = "0.000"
+PROB_FORMAT = "0.000"
+
+
+def _cell_value(v: Any) -> Any:
+    if isinstance(v, (np.floating, float)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, str) and v.startswith("="):
+        return "'" + v  # never let text become a formula
+    return v
+
+
+def write_table(
+    ws: Worksheet,
+    df: pd.DataFrame,
+    row: int = 1,
+    col: int = 1,
+    formats: dict[str, str] | None = None,
+    freeze: bool = True,
+) -> tuple[int, int]:
+    """Write a DataFrame with a styled header; returns (first data row, last data row)."""
+    formats = formats or {}
+    for j, name in enumerate(df.columns):
+        c = ws.cell(row=row, column=col + j, value=str(name))
+        c.font, c.fill = BOLD, HEADER_FILL
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    for i, rec in enumerate(df.itertuples(index=False), start=row + 1):
+        for j, v in enumerate(rec):
+            c = ws.cell(row=i, column=col + j, value=_cell_value(v))
+            fmt = formats.get(str(df.columns[j]))
+            if fmt:
+                c.number_format = fmt
+    if freeze and row == 1 and col == 1:
+        ws.freeze_panes = ws.cell(row=2, column=1)
+    return row + 1, row + len(df)
+
+
+def autosize(ws: Worksheet, max_width: int = 60, min_width: int = 8) -> None:
+    """Column widths from the longest value (capped); long text wraps."""
+    widths: dict[int, int] = {}
+    for r in ws.iter_rows():
+        for c in r:
+            if c.value is None:
+                continue
+            n = len(str(c.value)) if not isinstance(c.value, float) else 12
+            widths[c.column] = max(widths.get(c.column, 0), n)
+    for col, w in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = max(min_width, min(max_width, w + 2))
+        if w > max_width:
+            for cell in ws[get_column_letter(col)]:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def line_chart(
+    ws: Worksheet,
+    anchor: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    x_ref: tuple[int, int, int],
+    series: Sequence[tuple[int, int, int]],
+    header_row: int,
+) -> LineChart:
+    """A native line chart. ``x_ref``/``series`` are (column, first row, last row)."""
+    ch = LineChart()
+    ch.title, ch.x_axis.title, ch.y_axis.title = title, x_title, y_title
+    ch.height, ch.width = 9, 18
+    for col, _, r1 in series:
+        ch.add_data(
+            Reference(ws, min_col=col, min_row=header_row, max_row=r1), titles_from_data=True
+        )
+    c, r0, r1 = x_ref
+    ch.set_categories(Reference(ws, min_col=c, min_row=r0, max_row=r1))
+    ws.add_chart(ch, anchor)
+    return ch
+
+
+def scatter_chart(
+    ws: Worksheet,
+    anchor: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    x_ref: tuple[int, int, int],
+    series: Sequence[tuple[str, int, int, int]],
+    markers_only: bool = True,
+) -> ScatterChart:
+    """A native scatter chart; ``series`` items are (title, y column, first row, last row)."""
+    ch = ScatterChart()
+    ch.title, ch.x_axis.title, ch.y_axis.title = title, x_title, y_title
+    ch.height, ch.width, ch.style = 10, 18, 13
+    xc, _, _ = x_ref
+    for name, col, r0, r1 in series:
+        s = Series(
+            Reference(ws, min_col=col, min_row=r0, max_row=r1),
+            Reference(ws, min_col=xc, min_row=r0, max_row=r1),
+            title=name,
+        )
+        if markers_only:
+            s.marker.symbol = "circle"
+            s.marker.size = 3
+            s.graphicalProperties.line.noFill = True
+        ch.series.append(s)
+    ws.add_chart(ch, anchor)
+    return ch
+
+
+def bar_chart(
+    ws: Worksheet,
+    anchor: str,
+    title: str,
+    y_title: str,
+    cats: tuple[int, int, int],
+    series: Sequence[tuple[int, int, int]],
+    header_row: int,
+    horizontal: bool = True,
+) -> BarChart:
+    """A native (clustered) bar chart; ``series`` are (column, first row, last row)."""
+    ch = BarChart()
+    ch.type = "bar" if horizontal else "col"
+    ch.title, ch.y_axis.title = title, y_title
+    ch.height, ch.width = 10, 18
+    for col, _, r1 in series:
+        ch.add_data(
+            Reference(ws, min_col=col, min_row=header_row, max_row=r1), titles_from_data=True
+        )
+    c, r0, r1 = cats
+    ch.set_categories(Reference(ws, min_col=c, min_row=r0, max_row=r1))
+    ws.add_chart(ch, anchor)
+    return ch

@@ -1,0 +1,259 @@
+"""The Excel scenario report: one workbook per run folder, readable without Python.
+
+``build_workbook(run_dir)`` reads what the run folder holds (summary.json, parameters.csv,
+traces, scenarios.csv, manifest.json and, when present, the one-way, PSA, VOI and Sobol
+outputs) and writes ``<run_dir>/hecon_report.xlsx`` atomically. Every number is a value (no
+formulas, so nothing can show a formula error); currency and QALY formats, frozen headers and
+column widths are set; charts are native Excel charts pointing at cells in the workbook.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from hecon.io_safe import atomic_write
+from hecon.report import sections
+from hecon.report.sheets import (
+    BOLD,
+    PROB_FORMAT,
+    QALY_FORMAT,
+    TITLE,
+    autosize,
+    line_chart,
+    money_format,
+    write_table,
+)
+
+REPORT_NAME = "hecon_report.xlsx"
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def _icer_text(v: Any, currency: str) -> str:
+    return f"{currency} {v:,.0f} per QALY gained" if isinstance(v, (int, float)) else str(v)
+
+
+def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | None) -> None:
+    """Decision question, settings, base case per country set, threshold price, sentences."""
+    ws.title = "Summary"
+    ws["A1"] = "Is the Impella CP microaxial flow pump worth its price in STEMI-related " \
+               "cardiogenic shock?"
+    ws["A1"].font = TITLE
+    ws["A2"] = ("Impella CP + standard care vs standard care; evidence: DanGer Shock "
+                "(Moller et al., N Engl J Med 2024;390:1382-93). Model: hecon (docs/model.md).")
+    cfg = summary.get("settings", {})
+    info = [
+        ("Perspective", "hospital (index admission costs only)"
+         if cfg.get("perspective") == "hospital" else "health-care payer"),
+        ("Time horizon", "lifetime (to age 100)" if cfg.get("horizon_years") is None
+         else f"{cfg['horizon_years']} years"),
+        ("Structure", "acute decision tree -> long-term Markov (monthly cycles)"
+         if cfg.get("structure") == "hybrid" else "partitioned survival"),
+        ("Treatment effect after 180 days", cfg.get("effect_duration")),
+        ("Scenario", summary.get("scenario") or "base case"),
+    ]
+    r = 4
+    for k, v in info:
+        ws.cell(row=r, column=1, value=k).font = BOLD
+        ws.cell(row=r, column=2, value=str(v))
+        r += 1
+    for key, s in summary.get("country_sets", {key: summary for key in [summary["country"]]}
+                              ).items():
+        r += 1
+        cur = s["currency"]
+        ws.cell(row=r, column=1, value=f"{s['country_label']}").font = TITLE
+        r += 1
+        ws.cell(row=r, column=1, value="Discounting")
+        ws.cell(row=r, column=2, value=s["discounting"])
+        r += 2
+        rows = []
+        for name, v in s["strategies"].items():
+            rows.append({"Strategy": name, "Cost": v["cost"], "Life-years": v["life_years"],
+                         "QALYs": v["qalys"], "Alive at 180 days": v["alive_180d"]})
+        inc = s["incremental"]
+        rows.append({"Strategy": "Increment (Impella CP - standard care)", "Cost": inc["inc_cost"],
+                     "Life-years": inc["inc_life_years"], "QALYs": inc["inc_qalys"],
+                     "Alive at 180 days": rows[0]["Alive at 180 days"]
+                     - rows[1]["Alive at 180 days"]})
+        df = pd.DataFrame(rows)
+        first, last = write_table(ws, df, row=r, formats={
+            "Cost": money_format(cur), "Life-years": QALY_FORMAT, "QALYs": QALY_FORMAT,
+            "Alive at 180 days": PROB_FORMAT}, freeze=False)
+        r = last + 2
+        ws.cell(row=r, column=1, value="ICER").font = BOLD
+        icer = inc["icer"]
+        c = ws.cell(row=r, column=2, value=icer)
+        if isinstance(icer, (int, float)):
+            c.number_format = money_format(cur) + '" per QALY"'
+        r += 1
+        for w in s["wtp"]:
+            k = f"{w:g}"
+            ws.cell(row=r, column=1, value=f"Incremental NMB at {cur} {w:,.0f}/QALY").font = BOLD
+            ws.cell(row=r, column=2, value=inc["inmb"][k]).number_format = money_format(cur)
+            r += 1
+            ws.cell(row=r, column=1, value=f"Threshold device price at {cur} {w:,.0f}/QALY"
+                    ).font = BOLD
+            ws.cell(row=r, column=2, value=inc["threshold_device_price"][k]).number_format = \
+                money_format(cur)
+            r += 1
+            if psa and key in psa and k in psa[key]:
+                ws.cell(row=r, column=1, value=f"Probability cost-effective at {cur} "
+                        f"{w:,.0f}/QALY (PSA)").font = BOLD
+                ws.cell(row=r, column=2, value=psa[key][k]).number_format = "0.0%"
+                r += 1
+        r += 1
+        for sentence in sentences(s):
+            ws.cell(row=r, column=1, value=sentence)
+            r += 1
+    ws.column_dimensions["A"].width = 48
+    for col in "BCDE":
+        ws.column_dimensions[col].width = 20
+
+
+def sentences(s: dict[str, Any]) -> list[str]:
+    """One plain sentence per result."""
+    cur, inc = s["currency"], s["incremental"]
+    a = s["strategies"][inc["intervention"]]
+    b = s["strategies"][inc["comparator"]]
+    out = [
+        f"Adding the pump keeps {a['alive_180d'] - b['alive_180d']:.1%} more patients alive "
+        f"at 180 days ({a['alive_180d']:.1%} vs {b['alive_180d']:.1%}, as in the trial).",
+        f"Over the horizon it adds {inc['inc_life_years']:.2f} discounted life-years and "
+        f"{inc['inc_qalys']:.2f} QALYs per patient, at an extra cost of {cur} "
+        f"{inc['inc_cost']:,.0f}.",
+        f"The ICER is {_icer_text(inc['icer'], cur)}.",
+    ]
+    for w in s["wtp"]:
+        k = f"{w:g}"
+        verdict = "is" if inc["inmb"][k] >= 0 else "is not"
+        out.append(
+            f"At {cur} {w:,.0f} per QALY the pump {verdict} cost-effective at the modelled "
+            f"price; it would be at a device price up to {cur} "
+            f"{inc['threshold_device_price'][k]:,.0f}.")
+    return out
+
+
+def inputs_sheet(wb: Workbook, params: pd.DataFrame) -> None:
+    """Every parameter with value, unit, distribution, range and source."""
+    ws = wb.create_sheet("Inputs")
+    cols = [c for c in ("country", "name", "description", "value", "unit", "distribution",
+                        "low", "high", "source", "file", "row") if c in params.columns]
+    write_table(ws, params[cols])
+    autosize(ws, max_width=70)
+
+
+def trace_sheets(wb: Workbook, run_dir: Path) -> None:
+    """Trace and Survival sheets per strategy, by cycle, with native line charts."""
+    files = sorted(run_dir.glob("trace_*.csv"))
+    if not files:
+        return
+    ws = wb.create_sheet("Trace")
+    wsv = wb.create_sheet("Survival")
+    col = 1
+    scol = 1
+    for i, f in enumerate(files):
+        tr = pd.read_csv(f)
+        label = f.stem.removeprefix("trace_")
+        ws.cell(row=1, column=col, value=label).font = BOLD
+        first, last = write_table(ws, tr, row=2, col=col, freeze=False, formats={
+            c: PROB_FORMAT for c in tr.columns if c not in ("cycle", "time_years")})
+        states = [c for c in tr.columns if c not in ("cycle", "time_years")]
+        line_chart(ws, f"{_col(col)}{last + 3}", f"State membership: {label}",
+                   "Years since randomisation", "Proportion of cohort",
+                   (col + 1, first, last),
+                   [(col + 2 + j, first, last) for j in range(len(states))], header_row=2)
+        col += len(tr.columns) + 1
+        alive = 1 - tr["dead"] if "dead" in tr.columns else None
+        if alive is not None:
+            sv = pd.DataFrame({"time_years": tr["time_years"], f"alive {label}": alive})
+            wsv.cell(row=1, column=scol, value=label).font = BOLD
+            f2, l2 = write_table(wsv, sv, row=2, col=scol, freeze=False,
+                                 formats={f"alive {label}": PROB_FORMAT})
+            if i == len(files) - 1 or True:
+                line_chart(wsv, f"{_col(scol)}{l2 + 3}", f"Overall survival: {label}",
+                           "Years since randomisation", "Proportion alive",
+                           (scol, f2, l2), [(scol + 1, f2, l2)], header_row=2)
+            scol += 3
+    ws.freeze_panes = "A3"
+    wsv.freeze_panes = "A3"
+
+
+def _col(i: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(i)
+
+
+def scenarios_sheet(wb: Workbook, table: pd.DataFrame) -> None:
+    """One row per scenario with its description and results."""
+    ws = wb.create_sheet("Scenarios")
+    df = table.copy()
+    df["icer"] = [v if isinstance(v, (int, float)) else str(v) for v in
+                  pd.to_numeric(df["icer"], errors="coerce").where(
+                      pd.to_numeric(df["icer"], errors="coerce").notna(), df["icer"])]
+    money = ["cost_impella", "cost_soc", "inc_cost", "icer", "wtp", "inmb",
+             "threshold_device_price"]
+    write_table(ws, df, formats={**{c: "#,##0" for c in money},
+                                 "qalys_impella": QALY_FORMAT, "qalys_soc": QALY_FORMAT,
+                                 "inc_qalys": QALY_FORMAT, "inc_life_years": QALY_FORMAT})
+    autosize(ws, max_width=50)
+    ws["A1"].comment = None
+
+
+def run_sheet(wb: Workbook, manifest: dict[str, Any] | None) -> None:
+    """hecon version, command, seed, input checksums, date."""
+    ws = wb.create_sheet("Run")
+    if not manifest:
+        ws["A1"] = "no manifest.json in the run folder"
+        return
+    rows = [("hecon version", manifest.get("hecon_version")),
+            ("Python", manifest.get("python")),
+            ("Command", " ".join(manifest.get("command", []))),
+            ("Seed", manifest.get("seed")),
+            ("Created (UTC)", manifest.get("created")),
+            ("Platform", manifest.get("platform"))]
+    rows += [(f"package {k}", v) for k, v in manifest.get("packages", {}).items()]
+    write_table(ws, pd.DataFrame(rows, columns=["item", "value"]))
+    r = len(rows) + 3
+    ws.cell(row=r, column=1, value="Input file").font = BOLD
+    ws.cell(row=r, column=2, value="SHA-256").font = BOLD
+    for i, (f, h) in enumerate(manifest.get("inputs", {}).items(), start=r + 1):
+        ws.cell(row=i, column=1, value=f)
+        ws.cell(row=i, column=2, value=h)
+    autosize(ws, max_width=80)
+
+
+def build_workbook(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write the workbook for a run folder (atomically) and return its path."""
+    run_dir = Path(run_dir)
+    summary_path = run_dir / "summary.json"
+    if not summary_path.is_file():
+        from hecon.errors import InputError
+
+        raise InputError("not a hecon run folder (no summary.json)", file=str(run_dir))
+    summary = json.loads(summary_path.read_text())
+    manifest = (json.loads((run_dir / "manifest.json").read_text())
+                if (run_dir / "manifest.json").is_file() else None)
+    wb = Workbook()
+    psa_prob = sections.psa_probabilities(run_dir)
+    summary_sheet(wb.active, summary, psa_prob)
+    params = _read_csv(run_dir / "parameters.csv")
+    if params is not None:
+        inputs_sheet(wb, params)
+    scen = _read_csv(run_dir / "scenarios.csv")
+    if scen is not None:
+        scenarios_sheet(wb, scen)
+    sections.add_analysis_sheets(wb, run_dir, summary)
+    trace_sheets(wb, run_dir)
+    run_sheet(wb, manifest)
+    path = Path(out) if out else run_dir / REPORT_NAME
+    atomic_write(path, lambda p: wb.save(p))
+    return path
