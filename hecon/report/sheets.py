@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
+from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -74,33 +74,48 @@ def autosize(ws: Worksheet, max_width: int = 60, min_width: int = 8) -> None:
                 continue
             n = len(str(c.value)) if not isinstance(c.value, float) else 12
             widths[c.column] = max(widths.get(c.column, 0), n)
+    lines: dict[int, int] = {}
     for col, w in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = max(min_width, min(max_width, w + 2))
         if w > max_width:
             for cell in ws[get_column_letter(col)]:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if cell.value is not None:
+                    n = -(-len(str(cell.value)) // max_width)
+                    lines[cell.row] = max(lines.get(cell.row, 1), n)
+    for r, n in lines.items():  # wrapped rows need an explicit height (LibreOffice, Excel)
+        if n > 1:
+            ws.row_dimensions[r].height = 15 * n + 2
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
 
 
-def line_chart(
-    ws: Worksheet,
-    anchor: str,
-    title: str,
-    x_title: str,
-    y_title: str,
-    x_ref: tuple[int, int, int],
-    series: Sequence[tuple[int, int, int]],
-    header_row: int,
-) -> LineChart:
-    """A native line chart. ``x_ref``/``series`` are (column, first row, last row)."""
-    ch = LineChart()
+def line_chart(ws: Worksheet, anchor: str, title: str, x_title: str, y_title: str,
+               x_ref: tuple[int, int, int], series: Sequence[tuple[int, int, int]],
+               header_row: int, x_format: str = "0",
+               y_max: float | None = 1.0) -> ScatterChart:
+    """A native line chart on a numeric x axis (a scatter chart drawn with lines).
+    ``x_ref``/``series`` are (column, first data row, last data row); series titles are the
+    header cells in ``header_row``."""
+    ch = ScatterChart()
     ch.title, ch.x_axis.title, ch.y_axis.title = title, x_title, y_title
     ch.height, ch.width = 9, 18
-    for col, _, r1 in series:
-        ch.add_data(
-            Reference(ws, min_col=col, min_row=header_row, max_row=r1), titles_from_data=True
-        )
-    c, r0, r1 = x_ref
-    ch.set_categories(Reference(ws, min_col=c, min_row=r0, max_row=r1))
+    if y_max is not None:
+        ch.y_axis.scaling.min, ch.y_axis.scaling.max = 0.0, y_max
+    xc, x0, x1 = x_ref
+    xs = Reference(ws, min_col=xc, min_row=x0, max_row=x1)
+    for col, r0, r1 in series:
+        s = Series(Reference(ws, min_col=col, min_row=r0, max_row=r1), xs,
+                   title_from_data=False, title=str(ws.cell(row=header_row, column=col).value))
+        s.marker.symbol = "none"
+        s.smooth = False
+        ch.series.append(s)
+    ch.x_axis.number_format = x_format
+    ch.x_axis.delete = False
+    ch.y_axis.delete = False
+    ch.legend.position = "b"
     ws.add_chart(ch, anchor)
     return ch
 
@@ -118,7 +133,7 @@ def scatter_chart(
     """A native scatter chart; ``series`` items are (title, y column, first row, last row)."""
     ch = ScatterChart()
     ch.title, ch.x_axis.title, ch.y_axis.title = title, x_title, y_title
-    ch.height, ch.width, ch.style = 10, 18, 13
+    ch.height, ch.width = 10, 18
     xc, _, _ = x_ref
     for name, col, r0, r1 in series:
         s = Series(
@@ -131,6 +146,9 @@ def scatter_chart(
             s.marker.size = 3
             s.graphicalProperties.line.noFill = True
         ch.series.append(s)
+    ch.x_axis.delete = False
+    ch.y_axis.delete = False
+    ch.legend.position = "b"
     ws.add_chart(ch, anchor)
     return ch
 
@@ -156,5 +174,8 @@ def bar_chart(
         )
     c, r0, r1 = cats
     ch.set_categories(Reference(ws, min_col=c, min_row=r0, max_row=r1))
+    ch.x_axis.delete = False
+    ch.y_axis.delete = False
+    ch.legend.position = "b"
     ws.add_chart(ch, anchor)
     return ch

@@ -116,6 +116,10 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
     ws.column_dimensions["A"].width = 48
     for col in "BCDE":
         ws.column_dimensions[col].width = 20
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
 
 
 def sentences(s: dict[str, Any]) -> list[str]:
@@ -151,38 +155,47 @@ def inputs_sheet(wb: Workbook, params: pd.DataFrame) -> None:
 
 
 def trace_sheets(wb: Workbook, run_dir: Path) -> None:
-    """Trace and Survival sheets per strategy, by cycle, with native line charts."""
+    """Trace (state membership by cycle, per strategy) and Survival (proportion alive, both
+    strategies per country set) sheets, with native line charts to the right of the data."""
     files = sorted(run_dir.glob("trace_*.csv"))
     if not files:
         return
     ws = wb.create_sheet("Trace")
-    wsv = wb.create_sheet("Survival")
-    col = 1
-    scol = 1
-    for i, f in enumerate(files):
-        tr = pd.read_csv(f)
-        label = f.stem.removeprefix("trace_")
+    traces = {f.stem.removeprefix("trace_"): pd.read_csv(f) for f in files}
+    col, placed = 1, []
+    for label, tr in traces.items():
         ws.cell(row=1, column=col, value=label).font = BOLD
         first, last = write_table(ws, tr, row=2, col=col, freeze=False, formats={
             c: PROB_FORMAT for c in tr.columns if c not in ("cycle", "time_years")})
-        states = [c for c in tr.columns if c not in ("cycle", "time_years")]
-        line_chart(ws, f"{_col(col)}{last + 3}", f"State membership: {label}",
-                   "Years since randomisation", "Proportion of cohort",
-                   (col + 1, first, last),
-                   [(col + 2 + j, first, last) for j in range(len(states))], header_row=2)
+        placed.append((label, col, first, last, len(tr.columns) - 2))
         col += len(tr.columns) + 1
-        alive = 1 - tr["dead"] if "dead" in tr.columns else None
-        if alive is not None:
-            sv = pd.DataFrame({"time_years": tr["time_years"], f"alive {label}": alive})
-            wsv.cell(row=1, column=scol, value=label).font = BOLD
-            f2, l2 = write_table(wsv, sv, row=2, col=scol, freeze=False,
-                                 formats={f"alive {label}": PROB_FORMAT})
-            if i == len(files) - 1 or True:
-                line_chart(wsv, f"{_col(scol)}{l2 + 3}", f"Overall survival: {label}",
-                           "Years since randomisation", "Proportion alive",
-                           (scol, f2, l2), [(scol + 1, f2, l2)], header_row=2)
-            scol += 3
+    for i, (label, c0, first, last, n_states) in enumerate(placed):
+        line_chart(ws, f"{_col(col + 1)}{2 + 20 * i}", f"State membership: {label}",
+                   "Years since randomisation", "Proportion of cohort", (c0 + 1, first, last),
+                   [(c0 + 2 + j, first, last) for j in range(n_states)], header_row=2)
     ws.freeze_panes = "A3"
+
+    wsv = wb.create_sheet("Survival")
+    countries: dict[str, dict[str, pd.DataFrame]] = {}
+    for label, tr in traces.items():
+        country, _, arm = label.partition("_")
+        countries.setdefault(country, {})[arm] = tr
+    col = 1
+    for i, (country, arms) in enumerate(countries.items()):
+        first_tr = next(iter(arms.values()))
+        # the cohort is all alive at randomisation; the trace starts where the Markov phase does
+        times = [0.0, *first_tr["time_years"].tolist()]
+        sv = pd.DataFrame({"years since randomisation": times})
+        for arm, tr in arms.items():
+            sv[f"alive ({country}, {arm})"] = [1.0, *(1 - tr["dead"]).tolist()]
+        wsv.cell(row=1, column=col, value=f"Overall survival, {country}").font = BOLD
+        f2, l2 = write_table(wsv, sv, row=2, col=col, freeze=False,
+                             formats={c: PROB_FORMAT for c in sv.columns[1:]})
+        line_chart(wsv, f"{_col(len(countries) * 4 + 2)}{2 + 20 * i}",
+                   f"Overall survival ({country})", "Years since randomisation",
+                   "Proportion alive", (col, f2, l2),
+                   [(col + 1 + j, f2, l2) for j in range(len(arms))], header_row=2)
+        col += len(sv.columns) + 1
     wsv.freeze_panes = "A3"
 
 

@@ -1,0 +1,96 @@
+"""The Excel report: numbers equal the run's results, charts point at the right cells,
+LibreOffice converts it (when installed)."""
+
+import json
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from hecon.cli import main
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "r"
+    assert main(["run", "--analyses", "base,scenarios", "--out", str(out)]) == 0
+    return out
+
+
+
+def test_summary_sheet_equals_summary_json(run_dir):
+    s = json.loads((run_dir / "summary.json").read_text())
+    wb = load_workbook(run_dir / "hecon_report.xlsx")
+    assert wb.sheetnames[:3] == ["Summary", "Inputs", "Scenarios"]
+    ws = wb["Summary"]
+    # locate each country block by its label and read the table under it
+    cells = list(ws.iter_rows(values_only=True))
+    for cs in s["country_sets"].values():
+        start = next(i for i, r in enumerate(cells) if r[0] == cs["country_label"])
+        block = cells[start:start + 16]
+        rows = {r[0]: r for r in block if r[0]}
+        for name, v in cs["strategies"].items():
+            assert rows[name][1] == pytest.approx(v["cost"], rel=1e-12)
+            assert rows[name][2] == pytest.approx(v["life_years"], rel=1e-12)
+            assert rows[name][3] == pytest.approx(v["qalys"], rel=1e-12)
+        assert rows["ICER"][1] == pytest.approx(cs["incremental"]["icer"], rel=1e-12)
+        w = cs["wtp"][0]
+        label = f"Threshold device price at {cs['currency']} {w:,.0f}/QALY"
+        assert rows[label][1] == pytest.approx(
+            cs["incremental"]["threshold_device_price"][f"{w:g}"], rel=1e-12)
+    # currency number format on costs
+    cost_cells = [c for row in ws.iter_rows() for c in row
+                  if isinstance(c.value, float) and '"DKK "' in c.number_format]
+    assert cost_cells
+
+
+def test_inputs_and_scenarios_sheets(run_dir):
+    wb = load_workbook(run_dir / "hecon_report.xlsx")
+    params = pd.read_csv(run_dir / "parameters.csv")
+    ws = wb["Inputs"]
+    header = [c.value for c in ws[1]]
+    assert {"name", "value", "unit", "distribution", "low", "high", "source"} <= set(header)
+    assert ws.max_row - 1 == len(params)
+    assert ws.freeze_panes == "A2"
+    values = [r[header.index("value")] for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert values == pytest.approx(params["value"].tolist())
+    sc = pd.read_csv(run_dir / "scenarios.csv")
+    ws = wb["Scenarios"]
+    assert ws.max_row - 1 == len(sc) >= 20
+
+
+def test_survival_chart_points_at_the_alive_columns(run_dir):
+    wb = load_workbook(run_dir / "hecon_report.xlsx")
+    ws = wb["Survival"]
+    assert len(ws._charts) == 2
+    ch = ws._charts[0]
+    header = [c.value for c in ws[2]]
+    for s in ch.series:
+        ref = s.yVal.numRef.f  # e.g. 'Survival'!$B$3:$B$395
+        col = ref.split("!")[1].split(":")[0].replace("$", "").rstrip("0123456789")
+        idx = ord(col) - ord("A")
+        assert header[idx].startswith("alive (dk")
+        assert s.xVal.numRef.f.split("!")[1].startswith("$A$3")
+    tr = wb["Trace"]
+    assert len(tr._charts) == 4
+
+
+def test_libreoffice_converts_without_error(run_dir, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed on this machine")
+    r = subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                        str(run_dir / "hecon_report.xlsx")], capture_output=True, text=True,
+                       timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "hecon_report.pdf").stat().st_size > 10_000
+
+
+def test_report_command_rebuilds(run_dir, capsys):
+    (run_dir / "hecon_report.xlsx").unlink()
+    assert main(["report", str(run_dir)]) == 0
+    assert (run_dir / "hecon_report.xlsx").is_file()
+    assert main(["report", str(run_dir.parent / "nope")]) == 2
+    assert "no summary.json" in capsys.readouterr().err
