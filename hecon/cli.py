@@ -71,6 +71,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     analyses = _analyses(args.analyses)
     folder, summaries = run_base(args.country, args.scenario, args.inputs, args.out, args.name,
                                  command=["hecon", *argv], analyses=analyses)
+    from hecon.report.plots import base_plots
+
+    base_plots(folder)
     build_workbook(folder)
     title = "DanGer Shock model: Impella CP + standard care vs standard care"
     if args.scenario:

@@ -1,0 +1,78 @@
+"""PNG plots of a run folder for documents and slides: survival curves and state traces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from hecon.io_safe import atomic_write  # noqa: E402
+
+ARM_LABEL = {"impella": "Impella CP + standard care", "soc": "Standard care"}
+STATE_LABEL = {"post_shock": "alive after shock", "dialysis": "alive on dialysis",
+               "dead": "dead"}
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=120, bbox_inches="tight"))
+    plt.close(fig)
+    return path
+
+
+def _traces(run_dir: Path) -> dict[str, dict[str, pd.DataFrame]]:
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for f in sorted(run_dir.glob("trace_*.csv")):
+        country, _, arm = f.stem.removeprefix("trace_").partition("_")
+        out.setdefault(country, {})[arm] = pd.read_csv(f)
+    return out
+
+
+def survival_plot(run_dir: Path) -> list[Path]:
+    """Overall survival by arm, one PNG per country set (the cohort is all alive at 0)."""
+    paths = []
+    for country, arms in _traces(run_dir).items():
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        for arm, tr in arms.items():
+            # the acute phase as modelled: a constant hazard reproducing 180-day survival
+            t0, s0 = float(tr["time_years"].iloc[0]), float(1 - tr["dead"].iloc[0])
+            ta = np.linspace(0.0, t0, 31)[:-1]
+            t = [*ta, *tr["time_years"]]
+            s = [*(s0 ** (ta / t0)), *(1 - tr["dead"])]
+            ax.plot(t, s, label=ARM_LABEL.get(arm, arm), lw=2)
+        ax.axvline(180 / 365.25, color="grey", ls=":", lw=1)
+        ax.text(180 / 365.25, 0.97, " 180 days", color="grey", va="top", fontsize=8)
+        ax.set(xlabel="Years since randomisation", ylabel="Proportion alive", ylim=(0, 1.02),
+               title=f"Modelled overall survival ({country.upper()} country set)")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        paths.append(_save(fig, run_dir / f"survival_{country}.png"))
+    return paths
+
+
+def trace_plot(run_dir: Path) -> list[Path]:
+    """State membership over time for each arm, one PNG per country set."""
+    paths = []
+    for country, arms in _traces(run_dir).items():
+        fig, axes = plt.subplots(1, len(arms), figsize=(5 * len(arms), 3.8), sharey=True)
+        axes = [axes] if len(arms) == 1 else list(axes)
+        for ax, (arm, tr) in zip(axes, arms.items(), strict=True):
+            for state in [c for c in tr.columns if c not in ("cycle", "time_years")]:
+                ax.plot(tr["time_years"], tr[state], label=STATE_LABEL.get(state, state), lw=2)
+            ax.set(title=ARM_LABEL.get(arm, arm), xlabel="Years since randomisation")
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel("Proportion of the cohort")
+        axes[0].legend()
+        fig.suptitle(f"Markov trace from 180 days ({country.upper()} country set)")
+        paths.append(_save(fig, run_dir / f"trace_{country}.png"))
+    return paths
+
+
+def base_plots(run_dir: str | Path) -> list[Path]:
+    """All base-case plots of a run folder."""
+    run_dir = Path(run_dir)
+    return survival_plot(run_dir) + trace_plot(run_dir)
