@@ -116,6 +116,39 @@ def check_membership(m: np.ndarray, where: str, cycle: int, states: Sequence[str
         )
 
 
+def add_start_rewards(model: Any, p: ParamView, acc: Accumulator) -> None:
+    """Count a model's one-off starting costs and QALYs at its start time."""
+    if model.start_costs is None and model.start_qalys is None:
+        return
+    n = p.n
+    sc = {
+        k: broadcast_value(v, n, 1, f"strategy {model.name!r}, start cost {k!r}")[:, 0]
+        for k, v in (model.start_costs(p) if model.start_costs else {}).items()
+    }
+    sq = (
+        broadcast_value(model.start_qalys(p), n, 1, f"strategy {model.name!r}, start QALYs")[:, 0]
+        if model.start_qalys
+        else None
+    )
+    acc.add_once(sc, sq, model.start_time)
+
+
+def cycle_rewards(
+    model: Any, p: ParamView, ctx: Cycle, lay: Layout
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """A model's state costs by category and utilities for one cycle, as (n, S) arrays."""
+    costs = {
+        cat: state_vector(vals, lay, p.n, f"strategy {model.name!r}, cost {cat!r}")
+        for cat, vals in (model.costs(p, ctx) if model.costs else {}).items()
+    }
+    util = (
+        state_vector(model.utilities(p, ctx), lay, p.n, f"strategy {model.name!r}, utility")
+        if model.utilities
+        else None
+    )
+    return costs, util
+
+
 @dataclass
 class MarkovModel:
     """A cohort state-transition model (see module docstring)."""
@@ -278,17 +311,7 @@ class MarkovModel:
         trace = np.empty((n, T + 1, len(lay.names))) if keep_trace else None
         if trace is not None:
             trace[:, 0] = m @ lay.collapse
-        if self.start_costs is not None or self.start_qalys is not None:
-            sc = {
-                k: broadcast_value(v, n, 1, "start cost")[:, 0]
-                for k, v in (self.start_costs(p) if self.start_costs else {}).items()
-            }
-            sq = (
-                broadcast_value(self.start_qalys(p), n, 1, "start QALYs")[:, 0]
-                if self.start_qalys
-                else None
-            )
-            acc.add_once(sc, sq, self.start_time)
+        add_start_rewards(self, p, acc)
         P = None
         for k in range(1, T + 1):
             time = (k - 1) * dt
@@ -297,15 +320,7 @@ class MarkovModel:
                 P = self.transition_matrix(p, ctx)
             m_next = np.einsum("ns,nst->nt", m, P)
             check_membership(m_next, f"strategy {self.name!r}", k, names)
-            costs = {
-                cat: state_vector(vals, lay, n, f"strategy {self.name!r}, cost {cat!r}")
-                for cat, vals in (self.costs(p, ctx) if self.costs else {}).items()
-            }
-            util = (
-                state_vector(self.utilities(p, ctx), lay, n, f"strategy {self.name!r}, utility")
-                if self.utilities
-                else None
-            )
+            costs, util = cycle_rewards(self, p, ctx, lay)
             acc.add_states(k, m, m_next, costs, util)
             if self.transition_costs or self.transition_qalys:
                 self._add_flows(acc, p, ctx, m, P)

@@ -27,10 +27,17 @@ from typing import Any
 import numpy as np
 
 from hecon.engine.accumulate import Accumulator
-from hecon.engine.markov import Cycle, ModelOutput, _start_age, check_membership
+from hecon.engine.markov import (
+    Cycle,
+    ModelOutput,
+    _start_age,
+    add_start_rewards,
+    check_membership,
+    cycle_rewards,
+)
 from hecon.engine.params import ParamView
 from hecon.engine.settings import Settings
-from hecon.engine.states import Layout, State, broadcast_value, state_vector
+from hecon.engine.states import Layout, State, broadcast_value
 from hecon.errors import ModelError
 
 CROSSING = ("cap", "error")
@@ -125,30 +132,12 @@ class PartitionedSurvivalModel:
             check_membership(m[:, k], f"strategy {self.name!r}", k, lay.names)
         acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive)
         age0 = _start_age(self.start_age, p)
-        if self.start_costs is not None or self.start_qalys is not None:
-            sc = {
-                k: broadcast_value(v, n, 1, "start cost")[:, 0]
-                for k, v in (self.start_costs(p) if self.start_costs else {}).items()
-            }
-            sq = (
-                broadcast_value(self.start_qalys(p), n, 1, "start QALYs")[:, 0]
-                if self.start_qalys
-                else None
-            )
-            acc.add_once(sc, sq, self.start_time)
+        add_start_rewards(self, p, acc)
         drops = self.curve_drop_costs(p) if self.curve_drop_costs else {}
         for k in range(1, T + 1):
             time = (k - 1) * dt
             ctx = Cycle(k, dt, time, None if age0 is None else age0 + time, n, lay)
-            costs = {
-                cat: state_vector(vals, lay, n, f"strategy {self.name!r}, cost {cat!r}")
-                for cat, vals in (self.costs(p, ctx) if self.costs else {}).items()
-            }
-            util = (
-                state_vector(self.utilities(p, ctx), lay, n, f"strategy {self.name!r}, utility")
-                if self.utilities
-                else None
-            )
+            costs, util = cycle_rewards(self, p, ctx, lay)
             acc.add_states(k, m[:, k - 1], m[:, k], costs, util)
             if drops:
                 flows = {}
