@@ -40,9 +40,9 @@ def survival_plot(run_dir: Path) -> list[Path]:
         for arm, tr in arms.items():
             # the acute phase as modelled: a constant hazard reproducing 180-day survival
             t0, s0 = float(tr["time_years"].iloc[0]), float(1 - tr["dead"].iloc[0])
-            ta = np.linspace(0.0, t0, 31)[:-1]
+            ta = np.linspace(0.0, t0, 31)[:-1] if t0 > 0 else np.zeros(0)
             t = [*ta, *tr["time_years"]]
-            s = [*(s0 ** (ta / t0)), *(1 - tr["dead"])]
+            s = [*(s0 ** (ta / t0) if t0 > 0 else []), *(1 - tr["dead"])]
             ax.plot(t, s, label=ARM_LABEL.get(arm, arm), lw=2)
         ax.axvline(180 / 365.25, color="grey", ls=":", lw=1)
         ax.text(180 / 365.25, 0.97, " 180 days", color="grey", va="top", fontsize=8)

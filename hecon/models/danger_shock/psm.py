@@ -29,6 +29,7 @@ from hecon.engine import (
 )
 from hecon.models.danger_shock.config import ModelConfig
 from hecon.models.danger_shock.structure import ACUTE_YEARS, ARMS, MAX_AGE, acute_tree
+from hecon.survival import Weibull
 
 Hazard = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -47,7 +48,7 @@ def _increments(p: ParamView, times: np.ndarray, arm: str, gp_hazard: Hazard) ->
     a, b = weibull_through(1 - p[f"p_death_180_{arm}"], ACUTE_YEARS,
                            1 - p[f"p_death_10y_{arm}"], p.followup_years_longterm)
     t = times[None, :]
-    dH = np.diff((t / b[:, None]) ** a[:, None], axis=1)
+    dH = np.diff(Weibull(shape=a, scale=b).cumhaz(times), axis=1)
     mid = 0.5 * (t[:, :-1] + t[:, 1:])
     age = p.age[:, None] + mid
     male = np.broadcast_to(p.male[:, None], age.shape)
