@@ -1,0 +1,98 @@
+"""The DanGer Shock base structure written out in plain numpy, without the hecon engine.
+
+Two uses: the baseline kernel the benchmarks compare hecon's throughput against (the same
+arithmetic with no validation, no generic machinery), and an independent re-implementation the
+test suite compares the engine's results with (tests/danger_shock/test_numpy_reference.py).
+
+Covers the default configuration: hybrid structure, lifetime horizon, treatment effect limited
+to the trial, payer perspective, life-table counting, discount factor at the start of each
+cycle, country discounting. Written from docs/model.md, not from the engine code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+T_ACUTE = 180 / 365.25
+DT = 30.4375 / 365.25
+MAX_AGE = 100.0
+
+
+def discount(t: np.ndarray, segments: list[tuple[float, float]]) -> np.ndarray:
+    """Step-wise discount factor at times t: prod (1 + r_i) ^ -(time spent in segment i)."""
+    t = np.asarray(t, dtype=float)
+    out = np.ones_like(t)
+    bounds = [s for s, _ in segments[1:]] + [np.inf]
+    for (start, rate), end in zip(segments, bounds, strict=True):
+        span = np.clip(t, start, end) - start
+        out *= (1 + rate) ** -span
+    return out
+
+
+def cumhaz(ages: np.ndarray, rates: np.ndarray, first_age: float) -> np.ndarray:
+    """Cumulative hazard of a single-year piecewise-constant life table from ``first_age``."""
+    a = np.asarray(ages, dtype=float) - first_age
+    k = np.clip(np.floor(a).astype(int), 0, rates.size - 1)
+    cum = np.concatenate([[0.0], np.cumsum(rates)])
+    return cum[k] + rates[k] * (a - k)
+
+
+def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], first_age: float,
+        segments: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Discounted cost, QALYs and life-years per patient of one arm ('impella' or 'soc')."""
+    pd_, ps, pr = p[f"p_death_180_{a}"], p[f"p_safety_{a}"], p[f"p_rrt_{a}"]
+    # ---- acute phase (decision tree), counted at time 0
+    lam = -np.log1p(-pd_) / T_ACUTE
+    dec_years = 1 / lam - T_ACUTE * (1 - pd_) / pd_  # mean time alive of those who die
+    cost = (ps * p["c_safety_event"] + pr * p["c_rrt_acute"]
+            + pd_ * (p["icu_days_decedent"] * p["c_icu_day"]
+                     + p["ward_days_decedent"] * p["c_ward_day"])
+            + (1 - pd_) * (p["icu_days_survivor"] * p["c_icu_day"]
+                           + p["ward_days_survivor"] * p["c_ward_day"]))
+    if a == "impella":
+        cost = cost + p["c_device"] + p["c_implant"]
+    ly = pd_ * dec_years + (1 - pd_) * T_ACUTE
+    qaly = ly * p["u_acute"] - ps * p["du_safety_event"]
+    dial0 = (1 - pd_) * pr * p["p_dialysis_dependent"]
+    post0 = (1 - pd_) - dial0
+    # ---- long-term Markov from 180 days, monthly, men and women separately
+    age0 = float(np.asarray(p["age"]).ravel()[0])
+    n = int(round((MAX_AGE - age0 - T_ACUTE) / DT))
+    k = np.arange(1, n + 1)
+    since = T_ACUTE + (k - 1) * DT
+    d = discount(since, segments)
+    for sex, w in (("male", p["male_share"]), ("female", 1 - p["male_share"])):
+        ages = age0 + since
+        h_gp = (cumhaz(ages + DT, life[sex], first_age) - cumhaz(ages, life[sex], first_age)) / DT
+        post, dial = post0.copy(), dial0.copy()
+        c_l = np.zeros_like(post)
+        q_l = np.zeros_like(post)
+        y_l = np.zeros_like(post)
+        for j in range(n):
+            smr = p["smr_year1"] if since[j] < 1 else p["smr_after_year1"]
+            h_post = h_gp[j] * smr
+            h_dial = np.maximum(p["rate_death_dialysis"], h_post)
+            post_n = post * np.exp(-h_post * DT)
+            dial_n = dial * np.exp(-h_dial * DT)
+            mp, md = 0.5 * (post + post_n), 0.5 * (dial + dial_n)
+            fu = (p["c_followup_year1"] if since[j] < 1 else p["c_followup_annual"]) * DT
+            c_l += d[j] * ((mp + md) * fu + md * p["c_dialysis_annual"] * DT)
+            q_l += d[j] * (mp * p["u_post_shock_base"] + md * p["u_dialysis"]) * DT
+            y_l += d[j] * (mp + md) * DT
+            post, dial = post_n, dial_n
+        cost = cost + w * c_l
+        qaly = qaly + w * q_l
+        ly = ly + w * y_l
+    return cost, qaly, ly
+
+
+def flagship(p: Mapping[str, np.ndarray], life: Mapping[str, np.ndarray], first_age: float,
+             segments: list[tuple[float, float]]) -> dict[str, np.ndarray]:
+    """Both arms: cost, qalys and life_years per arm, shape (n,) each."""
+    out = {}
+    for a in ("impella", "soc"):
+        c, q, y = arm(p, a, life, first_age, segments)
+        out[f"cost_{a}"], out[f"qalys_{a}"], out[f"life_years_{a}"] = c, q, y
+    return out
