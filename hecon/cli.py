@@ -10,6 +10,12 @@ from hecon import __version__
 from hecon.errors import HeconError, InputError
 
 ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa")
+JOBS = {  # the analyses each sub-command runs (the base case always)
+    "dsa": ("base", "oneway"),
+    "psa": ("base", "psa"),
+    "voi": ("base", "psa", "voi"),
+    "gsa": ("base", "gsa"),
+}
 
 
 def _analyses(text: str) -> tuple[str, ...]:
@@ -25,6 +31,43 @@ def _analyses(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(("base", *chosen)))
 
 
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--country", choices=["dk", "uk"], action="append",
+                   help="country set (repeatable; default: all)")
+    p.add_argument("--scenario", help="scenario name (see 'hecon scenarios --list') or a "
+                   "YAML file")
+    p.add_argument("--inputs", help="parameter table (CSV/XLSX file or folder) replacing the "
+                   "default inputs")
+    p.add_argument("--out", help="output folder (default outputs/<run name>)")
+    p.add_argument("--name", help="run name (default: the command, or the scenario name)")
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {v}")
+    return v
+
+
+def _analysis_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("uncertainty analyses")
+    g.add_argument("-n", "--draws", type=_positive, default=10_000,
+                   help="PSA draws (default 10000)")
+    g.add_argument("--seed", type=int, default=20240404, help="random seed (default 20240404)")
+    g.add_argument("--sobol-n", type=_positive, default=1024,
+                   help="Sobol base sample size, a power of 2 (default 1024)")
+    g.add_argument("--chunk-size", type=_positive, default=10_000,
+                   help="rows evaluated at once (bounds memory; default 10000)")
+    g.add_argument("--backend", choices=["inprocess", "processes", "dask"],
+                   default="inprocess", help="where chunks run (default in this process)")
+    g.add_argument("--workers", type=_positive, help="worker processes (processes/dask)")
+    g.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
+    g.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(
@@ -35,20 +78,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hecon {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="the main job: base case for both country sets",
+    run = sub.add_parser("run", help="the main job: every analysis for both country sets",
                          description="Run the DanGer Shock model on the embedded default inputs "
-                         "(or --inputs) and write summary.json, CSVs and a manifest.")
-    run.add_argument("--country", choices=["dk", "uk"], action="append",
-                     help="country set (repeatable; default: all)")
-    run.add_argument("--scenario", help="scenario name (see 'hecon scenarios --list') or a "
-                     "YAML file")
-    run.add_argument("--inputs", help="parameter table (CSV/XLSX file or folder) replacing the "
-                     "default inputs")
-    run.add_argument("--out", help="output folder (default outputs/<run name>)")
-    run.add_argument("--name", help="run name (default: base_case or the scenario name)")
+                         "(or --inputs): base case, all scenarios, one-way, PSA, value of "
+                         "information and Sobol, for both country sets; writes tables, PNG "
+                         "plots, a manifest and an Excel workbook into the run folder.")
+    _common(run)
     run.add_argument("--analyses", default="all",
                      help="comma-separated subset of: " + ",".join(ANALYSES) + " (default all; "
                      "e.g. --analyses base for a quick look)")
+    _analysis_options(run)
+
+    helps = {
+        "dsa": ("one-way (tornado), threshold price and optional two-way analysis",
+                "Every parameter at its low and high value: tornado data on INMB and ICER, "
+                "the device-price headroom curve, and with --two-way A,B a 9 x 9 grid."),
+        "psa": ("probabilistic analysis: CE plane, CEAC, CEAF, expected loss",
+                "N seeded draws of every uncertain parameter, evaluated in chunks."),
+        "voi": ("value of information: EVPI and EVPPI (runs the PSA first)",
+                "EVPI per person and for the population; EVPPI of every parameter and group "
+                "by regression on the PSA draws."),
+        "gsa": ("global sensitivity analysis: Sobol indices or Morris screening (SALib)",
+                "Sobol first-order and total indices (or Morris) on INMB, incremental cost "
+                "and incremental QALYs; the SALib sample is the design."),
+    }
+    for job, (short, long) in helps.items():
+        p = sub.add_parser(job, help=short, description=long)
+        _common(p)
+        _analysis_options(p)
+        if job == "dsa":
+            p.add_argument("--two-way", metavar="A,B", help="two parameters for a two-way grid")
+        if job == "gsa":
+            p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
 
     rep = sub.add_parser("report", help="rebuild the Excel workbook of a run folder",
                          description="Rebuild <RUN_DIR>/hecon_report.xlsx from what the run "
@@ -63,17 +124,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _options(args: argparse.Namespace) -> object:
+    from hecon.models.danger_shock.analyses import Options
+    from hecon.progress import bars, silent
+
+    two = getattr(args, "two_way", None)
+    pair = None
+    if two:
+        pair = tuple(x.strip() for x in two.split(","))
+        if len(pair) != 2:
+            raise InputError(f"--two-way needs two parameter names A,B, got {two!r}")
+    return Options(psa_draws=args.draws, seed=args.seed, sobol_n=args.sobol_n,
+                   gsa_method=getattr(args, "method", "sobol"), chunk_size=args.chunk_size,
+                   backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+                   two_way=pair, progress=silent if args.quiet else bars)
+
+
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from hecon.models.danger_shock.report import format_summary
-    from hecon.models.danger_shock.runner import run_base
+    from hecon.models.danger_shock.runner import format_analyses, run_base
+    from hecon.report.plots import all_plots
     from hecon.report.workbook import build_workbook
 
-    analyses = _analyses(args.analyses)
-    folder, summaries = run_base(args.country, args.scenario, args.inputs, args.out, args.name,
-                                 command=["hecon", *argv], analyses=analyses)
-    from hecon.report.plots import base_plots
-
-    base_plots(folder)
+    job = args.command
+    analyses = _analyses(args.analyses) if job == "run" else JOBS[job]
+    name = args.name or (None if job == "run" else job)
+    folder, summaries = run_base(args.country, args.scenario, args.inputs, args.out, name,
+                                 command=["hecon", *argv], analyses=analyses,
+                                 options=_options(args))
+    all_plots(folder)
     build_workbook(folder)
     title = "DanGer Shock model: Impella CP + standard care vs standard care"
     if args.scenario:
@@ -82,6 +161,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     for s in summaries:
         print()
         print(format_summary(s))
+        extra = format_analyses(s)
+        if extra:
+            print(extra)
     print(f"\nResults written to {folder}/ (workbook: {folder}/hecon_report.xlsx)")
     return 0
 
@@ -116,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    jobs = {"run": _run, "scenarios": _scenarios, "report": _report}
+    jobs = {"run": _run, "scenarios": _scenarios, "report": _report,
+            **{j: _run for j in JOBS}}
     try:
         return jobs[args.command](args, argv)
     except HeconError as exc:

@@ -76,3 +76,10 @@ def base_plots(run_dir: str | Path) -> list[Path]:
     """All base-case plots of a run folder."""
     run_dir = Path(run_dir)
     return survival_plot(run_dir) + trace_plot(run_dir)
+
+
+def all_plots(run_dir: str | Path) -> list[Path]:
+    """Base-case and uncertainty-analysis plots of a run folder."""
+    from hecon.report.analysis_plots import analysis_plots
+
+    return base_plots(run_dir) + analysis_plots(run_dir)

@@ -7,14 +7,287 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from hecon.report.sheets import (
+    BOLD,
+    PROB_FORMAT,
+    QALY_FORMAT,
+    TITLE,
+    bar_chart,
+    line_chart,
+    money_format,
+    scatter_chart,
+    write_table,
+)
+
+PLANE_POINTS = 1000
+TOP = 15
 
 
-def psa_probabilities(run_dir: Path) -> dict[str, dict[str, float]] | None:
-    """{country: {wtp: probability cost-effective}} from the PSA outputs, if any."""
-    return None
+def psa_probabilities(summary: dict[str, Any]) -> dict[str, dict[str, float]] | None:
+    """{country: {wtp: probability cost-effective}} from the run's summary, if a PSA ran."""
+    out = {c: s["psa"]["prob_cost_effective"] for c, s in _sets(summary).items() if "psa" in s}
+    return out or None
+
+
+def _sets(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return summary.get("country_sets", {summary.get("country", "dk"): summary})
+
+
+def _read(run_dir: Path, stem: str, country: str) -> pd.DataFrame | None:
+    path = run_dir / f"{stem}_{country}.csv"
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def _heading(ws: Worksheet, row: int, text: str, note: str | None = None) -> int:
+    ws.cell(row=row, column=1, value=text).font = TITLE
+    if note:
+        ws.cell(row=row + 1, column=1, value=note)
+        return row + 3
+    return row + 2
+
+
+def _widths(ws: Worksheet, first: float = 34, rest: float = 15, n: int = 16) -> None:
+    from openpyxl.utils import get_column_letter
+
+    ws.column_dimensions["A"].width = first
+    for j in range(2, n + 1):
+        ws.column_dimensions[get_column_letter(j)].width = rest
+
+
+def _chart_col(df: pd.DataFrame) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(len(df.columns) + 2)
+
+
+def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
+    """Tornado data (sorted by INMB swing) with a native bar chart; headroom curve; two-way."""
+    sets = {c: s for c, s in _sets(summary).items() if (run_dir / f"oneway_{c}.csv").is_file()}
+    if not sets:
+        return
+    ws = wb.create_sheet("One-way")
+    _widths(ws)
+    r = 1
+    for c, s in sets.items():
+        cur = s["currency"]
+        money = money_format(cur)
+        t = _read(run_dir, "oneway", c)
+        w = float(t["wtp"].iloc[0])
+        r = _heading(ws, r, f"One-way sensitivity analysis, {s['country_label']}",
+                     f"Each parameter at its low and high value, all others at base. INMB = "
+                     f"incremental net monetary benefit at {cur} {w:,.0f}/QALY (positive: the "
+                     "pump is cost-effective). ICERs are shown only where the increment stays "
+                     "in the north-east quadrant; quadrant and decision changes are flagged.")
+        cols = ["parameter", "description", "base_value", "low_value", "high_value",
+                "inmb_low", "inmb_high", "swing", "icer_low", "icer_high", "quadrant_low",
+                "quadrant_high", "quadrant_change", "decision_change"]
+        df = t[[x for x in cols if x in t.columns]]
+        first, last = write_table(ws, df, row=r, freeze=False, formats={
+            "inmb_low": money, "inmb_high": money, "swing": money, "icer_low": money,
+            "icer_high": money})
+        top = min(last, first + TOP - 1)
+        j_lo = list(df.columns).index("inmb_low") + 1
+        bar_chart(ws, f"{_chart_col(df)}{r}", f"Tornado: INMB at {cur} {w:,.0f}/QALY, top "
+                  f"{top - first + 1} parameters", f"INMB ({cur})", (1, first, top),
+                  [(j_lo, first, top), (j_lo + 1, first, top)], header_row=r)
+        r = last + 3
+        h = _read(run_dir, "headroom", c)
+        if h is not None:
+            r = _heading(ws, r, f"Maximum justified device price, {s['country_label']}",
+                         "Device price at which INMB = 0, against willingness to pay "
+                         "(the device is bought once, at time 0, in the pump arm).")
+            f2, l2 = write_table(ws, h, row=r, freeze=False, formats={
+                "wtp": money, "max_price": money, "headroom": money})
+            line_chart(ws, f"{_chart_col(h) }{r}", "Maximum justified device price",
+                       f"Willingness to pay ({cur}/QALY)", f"Device price ({cur})",
+                       (1, f2, l2), [(2, f2, l2)], header_row=r, x_format="#,##0",
+                       y_max=None)
+            r = l2 + 3
+        tw = _read(run_dir, "twoway", c)
+        if tw is not None:
+            r = _heading(ws, r, f"Two-way analysis: INMB ({cur}), {s['country_label']}",
+                         f"Rows: {tw.columns[0]}; columns: values of the second parameter.")
+            _, l3 = write_table(ws, tw, row=r, freeze=False,
+                                formats={x: money for x in tw.columns[1:]})
+            r = l3 + 3
+    ws.freeze_panes = None
+
+
+def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
+    """PSA summary with Monte Carlo errors, CE plane (subsample), CEAC/CEAF, expected loss,
+    convergence; the draws on a separate sheet."""
+    sets = {c: s for c, s in _sets(summary).items()
+            if (run_dir / f"psa_summary_{c}.csv").is_file()}
+    if not sets:
+        return
+    ws = wb.create_sheet("PSA")
+    _widths(ws, first=40)
+    wd = wb.create_sheet("PSA draws")
+    r, col_d = 1, 1
+    for c, s in sets.items():
+        cur = s["currency"]
+        money = money_format(cur)
+        sm = _read(run_dir, "psa_summary", c)
+        draws = _read(run_dir, "psa_draws", c)
+        n = len(draws) if draws is not None else 0
+        r = _heading(ws, r, f"Probabilistic analysis, {s['country_label']}",
+                     f"{n:,} draws of every uncertain parameter. mcse = Monte Carlo standard "
+                     "error of the mean (SD / sqrt(draws)); p2.5-p97.5 = 95% interval of the "
+                     "draws. Effects are QALYs.")
+        _, last = write_table(ws, sm, row=r, freeze=False, formats={
+            "mean": "#,##0.000", "sd": "#,##0.000", "mcse": "#,##0.0000",
+            "p2.5": "#,##0.000", "p97.5": "#,##0.000"})
+        r = last + 3
+        if draws is not None:
+            sub = draws.iloc[:: max(1, n // PLANE_POINTS)][["inc_qalys", "inc_cost"]]
+            ws.cell(row=r, column=1, value=f"Cost-effectiveness plane ({len(sub):,} of {n:,} "
+                    "draws; all draws on the 'PSA draws' sheet)").font = BOLD
+            f2, l2 = write_table(ws, sub.rename(columns={
+                "inc_qalys": "incremental QALYs", "inc_cost": f"incremental cost ({cur})"}),
+                row=r + 1, freeze=False, formats={"incremental QALYs": QALY_FORMAT,
+                                                  f"incremental cost ({cur})": money})
+            scatter_chart(ws, f"D{r + 1}", f"CE plane, {c.upper()}: pump vs standard care",
+                          "Incremental QALYs", f"Incremental cost ({cur})", (1, f2, l2),
+                          [("PSA draws", 2, f2, l2)])
+            r = max(l2, r + 24) + 3
+        ce = _read(run_dir, "ceac", c)
+        cf = _read(run_dir, "ceaf", c)
+        if ce is not None:
+            tab = ce.copy()
+            if cf is not None:
+                tab["frontier (CEAF)"] = cf["probability"]
+                tab["optimal strategy"] = cf["optimal"]
+            ws.cell(row=r, column=1, value="Acceptability curves (CEAC) and frontier (CEAF)"
+                    ).font = BOLD
+            f3, l3 = write_table(ws, tab, row=r + 1, freeze=False, formats={
+                "wtp": money, **{x: PROB_FORMAT for x in tab.columns[1:-1]}})
+            nser = len(ce.columns) - 1 + (1 if cf is not None else 0)
+            line_chart(ws, f"{_chart_col(tab)}{r + 1}", f"CEAC and CEAF, {c.upper()}",
+                       f"Willingness to pay ({cur}/QALY)", "Probability cost-effective",
+                       (1, f3, l3), [(2 + j, f3, l3) for j in range(nser)], header_row=r + 1,
+                       x_format="#,##0")
+            r = l3 + 3
+        el = _read(run_dir, "expected_loss", c)
+        if el is not None:
+            ws.cell(row=r, column=1, value=f"Expected loss ({cur} per patient) of each choice"
+                    ).font = BOLD
+            f4, l4 = write_table(ws, el, row=r + 1, freeze=False,
+                                 formats={x: money for x in el.columns})
+            line_chart(ws, f"{_chart_col(el)}{r + 1}", f"Expected loss, {c.upper()}",
+                       f"Willingness to pay ({cur}/QALY)", f"Expected loss ({cur})",
+                       (1, f4, l4), [(2 + j, f4, l4) for j in range(len(el.columns) - 2)],
+                       header_row=r + 1, x_format="#,##0", y_max=None)
+            r = l4 + 3
+        cv = _read(run_dir, "convergence", c)
+        if cv is not None:
+            ws.cell(row=r, column=1, value="Convergence: running means with Monte Carlo "
+                    "errors as draws accumulate").font = BOLD
+            f5, l5 = write_table(ws, cv, row=r + 1, freeze=False, formats={
+                "inc_cost": money, "inc_cost_mcse": money, "inmb": money, "inmb_mcse": money,
+                "inc_effect": "0.0000", "inc_effect_mcse": "0.0000",
+                "prob_cost_effective": PROB_FORMAT})
+            j = list(cv.columns).index("inmb") + 1
+            line_chart(ws, f"{_chart_col(cv)}{r + 1}", f"Running mean INMB, {c.upper()}",
+                       "Draws", f"INMB ({cur})", (1, f5, l5), [(j, f5, l5)],
+                       header_row=r + 1, x_format="#,##0", y_max=None)
+            r = l5 + 3
+        if draws is not None:
+            keep = [x for x in draws.columns if x == "draw" or x.startswith(
+                ("cost_", "qalys_", "life_years_", "inc_", "inmb_"))]
+            wd.cell(row=1, column=col_d, value=f"{s['country_label']} ({cur}); parameter "
+                    f"values of each draw: psa_draws_{c}.csv").font = BOLD
+            write_table(wd, draws[keep], row=2, col=col_d, freeze=False, formats={
+                x: (money if x.startswith(("cost_", "inc_cost", "inmb_")) else QALY_FORMAT)
+                for x in keep if x != "draw"})
+            col_d += len(keep) + 1
+    wd.freeze_panes = "A3"
+
+
+def voi_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
+    """EVPI curve (per person and population) and EVPPI of every parameter and group."""
+    sets = {c: s for c, s in _sets(summary).items() if (run_dir / f"evpi_{c}.csv").is_file()}
+    if not sets:
+        return
+    ws = wb.create_sheet("VOI")
+    _widths(ws, first=44)
+    r = 1
+    for c, s in sets.items():
+        cur = s["currency"]
+        money = money_format(cur)
+        pop = s.get("voi", {}).get("population", {})
+        r = _heading(ws, r, f"Value of information, {s['country_label']}",
+                     f"Population: {pop.get('incidence_per_year', '?')} patients/year for "
+                     f"{pop.get('decision_years', '?')} years, discounted "
+                     f"({pop.get('discounted_patients', 0):,.0f} patients). Source: "
+                     f"{pop.get('source', 'population.yaml')}")
+        ev = _read(run_dir, "evpi", c)
+        f1, l1 = write_table(ws, ev, row=r, freeze=False, formats={x: money for x in ev.columns})
+        line_chart(ws, f"{_chart_col(ev)}{r}", f"Population EVPI, {c.upper()}",
+                   f"Willingness to pay ({cur}/QALY)", f"EVPI ({cur})", (1, f1, l1),
+                   [(3, f1, l1)], header_row=r, x_format="#,##0", y_max=None)
+        r = max(l1, r + 20) + 3
+        ep = _read(run_dir, "evppi", c)
+        if ep is not None:
+            ws.cell(row=r, column=1, value="EVPPI per patient and for the population, by "
+                    "regression on the PSA draws (se: Monte Carlo/regression standard error; "
+                    "r2: fit of the metamodel)").font = BOLD
+            for w in sorted(ep["wtp"].unique()):
+                e = ep[ep["wtp"] == w].sort_values("evppi", ascending=False)
+                e = e.drop(columns=["wtp"])
+                ws.cell(row=r + 1, column=1, value=f"At {cur} {w:,.0f}/QALY").font = BOLD
+                f2, l2 = write_table(ws, e, row=r + 2, freeze=False, formats={
+                    "evppi": money, "se": money, "evppi_population": money, "r2": "0.000"})
+                top = min(l2, f2 + TOP - 1)
+                j = list(e.columns).index("evppi") + 1
+                bar_chart(ws, f"{_chart_col(e)}{r + 2}", f"EVPPI per patient at {cur} "
+                          f"{w:,.0f}/QALY, {c.upper()}", f"EVPPI ({cur})", (1, f2, top),
+                          [(j, f2, top)], header_row=r + 2)
+                r = max(l2, r + 22) + 3
+    ws.freeze_panes = None
+
+
+def gsa_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
+    """Sobol first-order and total indices (or Morris) per output, with a native bar chart."""
+    for method, title in (("sobol", "Sobol"), ("morris", "Morris")):
+        sets = {c: s for c, s in _sets(summary).items()
+                if (run_dir / f"{method}_{c}.csv").is_file()}
+        if not sets:
+            continue
+        ws = wb.create_sheet(title)
+        _widths(ws)
+        r = 1
+        for c, s in sets.items():
+            g = _read(run_dir, method, c)
+            note = ("S1: share of output variance explained by the parameter alone; ST: "
+                    "including its interactions; *_conf: half-width of the 95% confidence "
+                    "interval (bootstrap). Outputs: INMB at each threshold, incremental cost, "
+                    "incremental QALYs." if method == "sobol" else
+                    "mu_star: mean absolute elementary effect (importance); sigma: spread "
+                    "(non-linearity or interactions).")
+            r = _heading(ws, r, f"{title} indices, {s['country_label']}", note)
+            for out in g["output"].unique():
+                t = g[g["output"] == out].drop(columns=["output"])
+                key = "ST" if method == "sobol" else "mu_star"
+                t = t.sort_values(key, ascending=False)
+                ws.cell(row=r, column=1, value=f"Output: {out}").font = BOLD
+                f1, l1 = write_table(ws, t, row=r + 1, freeze=False,
+                                     formats={x: "0.000" for x in t.columns[1:]})
+                top = min(l1, f1 + TOP - 1)
+                cols = ([list(t.columns).index("S1") + 1, list(t.columns).index("ST") + 1]
+                        if method == "sobol" else [list(t.columns).index("mu_star") + 1])
+                bar_chart(ws, f"{_chart_col(t)}{r + 1}", f"{title}: {out}, {c.upper()}",
+                          "index", (1, f1, top), [(j, f1, top) for j in cols],
+                          header_row=r + 1)
+                r = max(l1, r + 22) + 3
 
 
 def add_analysis_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
     """One-way, PSA, VOI and Sobol sheets when their outputs exist in the run folder."""
-    return None
+    oneway_sheet(wb, run_dir, summary)
+    psa_sheets(wb, run_dir, summary)
+    voi_sheet(wb, run_dir, summary)
+    gsa_sheet(wb, run_dir, summary)

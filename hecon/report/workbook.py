@@ -109,6 +109,18 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
                         f"{w:,.0f}/QALY (PSA)").font = BOLD
                 ws.cell(row=r, column=2, value=psa[key][k]).number_format = "0.0%"
                 r += 1
+            voi = s.get("voi", {})
+            if k in voi.get("evpi_per_person", {}):
+                ws.cell(row=r, column=1, value=f"EVPI per patient at {cur} {w:,.0f}/QALY"
+                        ).font = BOLD
+                ws.cell(row=r, column=2, value=voi["evpi_per_person"][k]).number_format = \
+                    money_format(cur)
+                r += 1
+                ws.cell(row=r, column=1, value=f"Population EVPI at {cur} {w:,.0f}/QALY "
+                        "(VOI sheet)").font = BOLD
+                ws.cell(row=r, column=2, value=voi["evpi_population"][k]).number_format = \
+                    money_format(cur)
+                r += 1
         r += 1
         for sentence in sentences(s):
             ws.cell(row=r, column=1, value=sentence)
@@ -142,6 +154,22 @@ def sentences(s: dict[str, Any]) -> list[str]:
             f"At {cur} {w:,.0f} per QALY the pump {verdict} cost-effective at the modelled "
             f"price; it would be at a device price up to {cur} "
             f"{inc['threshold_device_price'][k]:,.0f}.")
+    if "psa" in s:
+        p = s["psa"]
+        probs = " and ".join(f"{x:.0%} at {cur} {float(w):,.0f}/QALY"
+                             for w, x in p["prob_cost_effective"].items())
+        out.append(f"Allowing for uncertainty in every input ({p['draws']:,} draws), the "
+                   f"probability that the pump is cost-effective is {probs}.")
+    if "oneway_top" in s:
+        top = ", ".join(r["parameter"] for r in s["oneway_top"][:3])
+        out.append(f"The result is most sensitive to {top} (One-way sheet).")
+    if "voi" in s:
+        pop = s["voi"]["population"]
+        w, x = next(iter(s["voi"]["evpi_population"].items()))
+        out.append(f"Resolving all uncertainty would be worth up to {cur} {x:,.0f} at "
+                   f"{cur} {float(w):,.0f}/QALY for {pop['incidence_per_year']:,.0f} patients "
+                   f"a year over {pop['decision_years']} years (an assumed population; VOI "
+                   "sheet).")
     return out
 
 
@@ -256,7 +284,7 @@ def build_workbook(run_dir: str | Path, out: str | Path | None = None) -> Path:
     manifest = (json.loads((run_dir / "manifest.json").read_text())
                 if (run_dir / "manifest.json").is_file() else None)
     wb = Workbook()
-    psa_prob = sections.psa_probabilities(run_dir)
+    psa_prob = sections.psa_probabilities(summary)
     summary_sheet(wb.active, summary, psa_prob)
     params = _read_csv(run_dir / "parameters.csv")
     if params is not None:

@@ -11,6 +11,8 @@ import pandas as pd
 from hecon.errors import InputError
 from hecon.io_safe import write_csv, write_json, write_text
 from hecon.manifest import manifest
+from hecon.models.danger_shock import analyses as an
+from hecon.models.danger_shock.analyses import Options
 from hecon.models.danger_shock.config import CHOICES, ModelConfig
 from hecon.models.danger_shock.inputs import default_inputs_dir, parameter_files
 from hecon.models.danger_shock.model import DangerShockModel
@@ -18,6 +20,7 @@ from hecon.models.danger_shock.report import clean, format_summary, summarise
 from hecon.scenarios import Scenario, did_you_mean, load_scenario, load_scenarios
 
 COUNTRIES = CHOICES["country"]
+ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa")
 
 
 def scenarios_dir() -> Path:
@@ -46,22 +49,31 @@ def run_base(
     name: str | None = None,
     command: list[str] | None = None,
     analyses: tuple[str, ...] = ("base",),
+    options: Options | None = None,
 ) -> tuple[Path, list[dict[str, Any]]]:
-    """Base case (or one scenario) for the given country sets; writes the run folder, with the
-    scenario table when ``"scenarios"`` is among ``analyses``, and the Excel report."""
+    """Base case (or one scenario) for the given country sets and the chosen ``analyses``
+    (base, scenarios, oneway, psa, voi, gsa; voi needs psa's draws and runs it too); writes
+    every table into the run folder, each file atomically."""
+    opts = options or Options()
+    unknown = set(analyses) - set(ANALYSES)
+    if unknown:
+        raise InputError(f"unknown analyses {sorted(unknown)}; choose from {', '.join(ANALYSES)}")
     sc = _scenario(scenario)
     if countries is None:
         fixed = None if sc is None else sc.settings.get("country")
         countries = [fixed] if fixed else list(COUNTRIES)
     summaries, frames, traces, files = [], [], {}, []
     param_tables = []
+    extra: dict[str, Any] = {}
     for c in countries:
         cfg = ModelConfig(country=c)
         model = DangerShockModel.build(cfg, sc, parameters=Path(inputs) if inputs else None)
         if sc is not None and "country" in sc.settings and sc.settings["country"] != c:
             continue
         res = model.base_case()
-        summaries.append(summarise(model, res))
+        summ = summarise(model, res)
+        summaries.append(summ)
+        extra.update(_analyses(model, summ, analyses, opts))
         df = res.to_frame()
         df.insert(0, "country", model.country.key)
         frames.append(df)
@@ -77,6 +89,8 @@ def run_base(
                   default_inputs_dir() / "danger_shock" / "countries.yaml"]
         if sc is not None and sc.file:
             files.append(Path(sc.file))
+        if "voi" in analyses:
+            files.append(default_inputs_dir() / "danger_shock" / "population.yaml")
     run_name = name or (sc.name if sc is not None else "base_case")
     folder = Path(out) if out else Path("outputs") / run_name
     primary = summaries[0]
@@ -87,7 +101,6 @@ def run_base(
         **primary,
         "country_sets": {s["country"]: s for s in summaries},
     }
-    extra: dict[str, Any] = {}
     if "scenarios" in analyses and sc is None:
         extra["scenarios.csv"] = scenario_table(inputs)
     _write_folder(folder, {
@@ -96,11 +109,47 @@ def run_base(
         "results.csv": pd.concat(frames, ignore_index=True),
         "parameters.csv": pd.concat(param_tables, ignore_index=True),
         **{f"{k}.csv": v for k, v in traces.items()},
-        "manifest.json": manifest(command or sys.argv, [f for f in files if Path(f).is_file()],
+        "manifest.json": manifest(command or sys.argv,
+                                  list(dict.fromkeys(f for f in files if Path(f).is_file())),
+                                  seed=opts.seed if {"psa", "voi", "gsa"} & set(analyses)
+                                  else None,
                                   extra={"scenario": None if sc is None else sc.name,
-                                         "analyses": list(analyses)}),
+                                         "analyses": list(analyses),
+                                         "options": opts.as_dict()}),
     })
     return folder, summaries
+
+
+def _analyses(model: DangerShockModel, summ: dict[str, Any], analyses: tuple[str, ...],
+              opts: Options) -> dict[str, Any]:
+    """Run the chosen uncertainty analyses for one country set; headline numbers are added
+    to its summary."""
+    out: dict[str, Any] = {}
+    if "oneway" in analyses:
+        out.update(an.run_oneway(model, opts))
+        t = out[f"oneway_{model.country.key}.csv"]
+        summ["oneway_top"] = t.head(5)[["parameter", "inmb_low", "inmb_high"]].to_dict("records")
+    if "psa" in analyses or "voi" in analyses:
+        tables, design, results = an.run_psa(model, opts)
+        out.update(tables)
+        summ["psa"] = an.psa_headline(model, results)
+        if "voi" in analyses:
+            v = an.run_voi(model, design, results, opts)
+            out.update(v)
+            curve = v[f"evpi_{model.country.key}.csv"]
+            pop = v[f"population_{model.country.key}.json"]
+            summ["voi"] = {
+                "evpi_per_person": {f"{w:g}": float(curve.loc[curve["wtp"] == w,
+                                                                "evpi_per_person"].iloc[0])
+                                    for w in model.country.wtp},
+                "population": pop,
+            }
+            summ["voi"]["evpi_population"] = {
+                k: x * pop["discounted_patients"]
+                for k, x in summ["voi"]["evpi_per_person"].items()}
+    if "gsa" in analyses:
+        out.update(an.run_gsa(model, opts))
+    return out
 
 
 def _write_folder(folder: Path, contents: dict[str, Any]) -> None:
@@ -173,6 +222,30 @@ def format_scenarios(table: pd.DataFrame) -> str:
             table["currency"], table["threshold_device_price"], strict=True)],
     })
     return t.to_string(index=False)
+
+
+def format_analyses(summary: dict[str, Any]) -> str:
+    """Headline numbers of the uncertainty analyses for the terminal ('' when none ran)."""
+    cur = summary["currency"]
+    lines = []
+    if "oneway_top" in summary:
+        top = ", ".join(r["parameter"] for r in summary["oneway_top"][:3])
+        lines.append(f"One-way: largest INMB swings from {top}")
+    if "psa" in summary:
+        p = summary["psa"]
+        probs = "; ".join(f"{x:.0%} at {cur} {float(w):,.0f}/QALY"
+                          for w, x in p["prob_cost_effective"].items())
+        lines.append(f"PSA ({p['draws']:,} draws): probability the pump is cost-effective "
+                     f"{probs}")
+    if "voi" in summary:
+        v = summary["voi"]
+        pop = v["population"]
+        for w, x in v["evpi_per_person"].items():
+            lines.append(
+                f"EVPI at {cur} {float(w):,.0f}/QALY: {cur} {x:,.0f} per patient; "
+                f"{cur} {v['evpi_population'][w]:,.0f} for {pop['incidence_per_year']:,.0f} "
+                f"patients/year over {pop['decision_years']} years (incidence is an assumption)")
+    return "\n".join(lines)
 
 
 __all__ = ["format_scenarios", "format_summary", "run_base", "run_scenarios"]

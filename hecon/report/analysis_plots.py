@@ -1,0 +1,193 @@
+"""PNG plots of the uncertainty analyses in a run folder: tornado, CE plane, CEAC/CEAF,
+EVPI, device-price headroom and Sobol indices. Each is drawn only when its table exists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hecon.report.plots import _save, plt
+
+PLANE_POINTS = 2000
+
+
+def _countries(run_dir: Path) -> dict[str, dict[str, Any]]:
+    path = run_dir / "summary.json"
+    if not path.is_file():
+        return {}
+    s = json.loads(path.read_text(encoding="utf-8"))
+    return s.get("country_sets", {s.get("country", "dk"): s})
+
+
+def _money(cur: str) -> Any:
+    return plt.FuncFormatter(lambda x, _: f"{x:,.0f}")
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+def tornado_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
+    """Tornado of INMB (low and high end of each parameter, top 15 by swing)."""
+    path = run_dir / f"oneway_{country}.csv"
+    if not path.is_file():
+        return None
+    t = pd.read_csv(path).head(15).iloc[::-1]
+    cur = info["currency"]
+    base = float(t["inmb_base"].iloc[0])
+    fig, ax = plt.subplots(figsize=(8.5, 0.38 * len(t) + 1.6))
+    y = np.arange(len(t))
+    ax.barh(y, t["inmb_low"] - base, left=base, color="#4C72B0", label="parameter at low value")
+    ax.barh(y, t["inmb_high"] - base, left=base, color="#DD8452",
+            label="parameter at high value", alpha=0.85)
+    ax.axvline(base, color="black", lw=1)
+    ax.axvline(0, color="grey", lw=1, ls="--")
+    labels = [f"{p} ({_num(lo)} to {_num(hi)}){' *' if q else ''}" for p, lo, hi, q in zip(
+        t["parameter"], t["low_value"], t["high_value"], t["quadrant_change"], strict=True)]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.xaxis.set_major_formatter(_money(cur))
+    wtp = float(t["wtp"].iloc[0])
+    ax.set(xlabel=f"Incremental net monetary benefit ({cur}) at {cur} {wtp:,.0f}/QALY",
+           title=f"One-way sensitivity analysis, {country.upper()} (base INMB {cur} "
+                 f"{base:,.0f}; dashed line = decision changes)")
+    ax.legend(fontsize=8, loc="lower right")
+    if t["quadrant_change"].any():
+        fig.text(0.01, 0.0, "* the increment leaves the NE quadrant at one end (ICER not "
+                 "comparable there)", fontsize=7)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, run_dir / f"tornado_{country}.png")
+
+
+def ce_plane_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
+    """Incremental cost against incremental QALYs of the PSA draws, with threshold lines."""
+    path = run_dir / f"psa_draws_{country}.csv"
+    if not path.is_file():
+        return None
+    d = pd.read_csv(path, usecols=["inc_cost", "inc_qalys"])
+    cur = info["currency"]
+    sub = d.iloc[:: max(1, len(d) // PLANE_POINTS)]
+    fig, ax = plt.subplots(figsize=(7.5, 5.2))
+    ax.scatter(sub["inc_qalys"], sub["inc_cost"], s=5, alpha=0.35, color="#4C72B0",
+               label=f"PSA draws ({len(sub):,} of {len(d):,} shown)")
+    ax.scatter([d["inc_qalys"].mean()], [d["inc_cost"].mean()], color="red", s=40, zorder=3,
+               label="mean")
+    xs = np.array([min(0, sub["inc_qalys"].min()), max(0, sub["inc_qalys"].max())])
+    for w in info["wtp"]:
+        ax.plot(xs, w * xs, ls="--", lw=1, label=f"{cur} {w:,.0f} per QALY")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.yaxis.set_major_formatter(_money(cur))
+    ax.set(xlabel="Incremental QALYs (pump minus standard care)",
+           ylabel=f"Incremental cost ({cur})",
+           title=f"Cost-effectiveness plane, {country.upper()}")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, run_dir / f"ce_plane_{country}.png")
+
+
+def ceac_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
+    """CEAC of each strategy with the CEAF marked."""
+    path = run_dir / f"ceac_{country}.csv"
+    if not path.is_file():
+        return None
+    c = pd.read_csv(path)
+    cur = info["currency"]
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for s in [x for x in c.columns if x != "wtp"]:
+        ax.plot(c["wtp"], c[s], lw=2, label=s)
+    f_path = run_dir / f"ceaf_{country}.csv"
+    if f_path.is_file():
+        f = pd.read_csv(f_path)
+        ax.plot(f["wtp"], f["probability"], color="black", lw=4, alpha=0.25,
+                label="acceptability frontier (CEAF)")
+    for w in info["wtp"]:
+        ax.axvline(w, color="grey", ls=":", lw=1)
+    ax.xaxis.set_major_formatter(_money(cur))
+    ax.set(xlabel=f"Willingness to pay ({cur} per QALY)", ylabel="Probability cost-effective",
+           ylim=(-0.02, 1.02), title=f"Cost-effectiveness acceptability, {country.upper()}")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, run_dir / f"ceac_{country}.png")
+
+
+def evpi_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
+    """Population EVPI against WTP."""
+    path = run_dir / f"evpi_{country}.csv"
+    if not path.is_file():
+        return None
+    e = pd.read_csv(path)
+    cur = info["currency"]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    ax.plot(e["wtp"], e["evpi_population"] / 1e6, lw=2)
+    for w in info["wtp"]:
+        ax.axvline(w, color="grey", ls=":", lw=1)
+    ax.xaxis.set_major_formatter(_money(cur))
+    ax.set(xlabel=f"Willingness to pay ({cur} per QALY)",
+           ylabel=f"Population EVPI ({cur} million)",
+           title=f"Expected value of perfect information, {country.upper()}")
+    ax.grid(alpha=0.3)
+    return _save(fig, run_dir / f"evpi_{country}.png")
+
+
+def headroom_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
+    """Maximum justified device price against WTP."""
+    path = run_dir / f"headroom_{country}.csv"
+    if not path.is_file():
+        return None
+    h = pd.read_csv(path)
+    cur = info["currency"]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    ax.plot(h["wtp"], h["max_price"], lw=2, label="maximum justified device price")
+    price = float(h["max_price"].iloc[0] - h["headroom"].iloc[0])
+    ax.axhline(price, color="red", ls="--", lw=1, label=f"price in the model ({cur} "
+                                                        f"{price:,.0f})")
+    for w in info["wtp"]:
+        ax.axvline(w, color="grey", ls=":", lw=1)
+    ax.xaxis.set_major_formatter(_money(cur))
+    ax.yaxis.set_major_formatter(_money(cur))
+    ax.set(xlabel=f"Willingness to pay ({cur} per QALY)", ylabel=f"Device price ({cur})",
+           title=f"Price at which the pump is cost-effective, {country.upper()}")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, run_dir / f"headroom_{country}.png")
+
+
+def sobol_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
+    """First-order and total Sobol indices on INMB at the first threshold (top 15)."""
+    path = run_dir / f"sobol_{country}.csv"
+    if not path.is_file():
+        return None
+    s = pd.read_csv(path)
+    out = f"inmb_{info['wtp'][0]:g}"
+    s = s[s["output"] == out].sort_values("ST", ascending=False).head(15).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.38 * len(s) + 1.6))
+    y = np.arange(len(s))
+    ax.barh(y - 0.2, s["S1"], height=0.4, xerr=s["S1_conf"], label="first order (S1)",
+            color="#4C72B0")
+    ax.barh(y + 0.2, s["ST"], height=0.4, xerr=s["ST_conf"], label="total (ST)",
+            color="#DD8452")
+    ax.set_yticks(y, s["parameter"], fontsize=8)
+    cur = info["currency"]
+    ax.set(xlabel="Share of the variance of INMB (95% CI)",
+           title=f"Sobol indices of INMB at {cur} {info['wtp'][0]:,.0f}/QALY, "
+                 f"{country.upper()}")
+    ax.legend(fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, run_dir / f"sobol_{country}.png")
+
+
+def analysis_plots(run_dir: str | Path) -> list[Path]:
+    """Every uncertainty-analysis plot the run folder has data for."""
+    run_dir = Path(run_dir)
+    paths = []
+    for country, info in _countries(run_dir).items():
+        for f in (tornado_plot, headroom_plot, ce_plane_plot, ceac_plot, evpi_plot,
+                  sobol_plot):
+            p = f(run_dir, country, info)
+            if p is not None:
+                paths.append(p)
+    return paths
