@@ -22,6 +22,7 @@ from hecon.engine.results import Results
 from hecon.errors import HeconError, InputError
 
 BACKENDS = ("inprocess", "processes", "dask")
+DASK_CONNECT_TIMEOUT = "10s"
 
 
 def _evaluate_chunk(model: Any, chunk: Design, keep_trace: bool) -> Results:
@@ -120,7 +121,7 @@ def _dask(model: Any, chunks: list[Design], keep_trace: bool, workers: int | Non
         client = Client(cluster)
     else:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise HeconError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     try:

@@ -14,6 +14,7 @@ import numpy as np
 
 from hecon.engine.counting import cycle_discount_times
 from hecon.engine.settings import Settings
+from hecon.engine.states import rowdot
 
 
 @dataclass
@@ -102,8 +103,8 @@ class Accumulator:
         need_next = self.wb_u[i] != 0
 
         def dots(v: np.ndarray) -> tuple[np.ndarray | float, np.ndarray | float]:
-            xp = np.einsum("ns,ns->n", m_prev, v) if need_prev else 0.0
-            xn = np.einsum("ns,ns->n", m_next, v) if need_next else 0.0
+            xp = rowdot(m_prev, v) if need_prev else 0.0
+            xn = rowdot(m_next, v) if need_next else 0.0
             return xp, xn
 
         for cat, v in costs.items():

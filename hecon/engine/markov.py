@@ -41,7 +41,7 @@ import numpy as np
 from hecon.engine.accumulate import Accumulator, Totals
 from hecon.engine.params import ParamView
 from hecon.engine.settings import Settings
-from hecon.engine.states import C, Layout, State, broadcast_value, state_vector
+from hecon.engine.states import C, Layout, State, broadcast_value, rowsum, state_vector
 from hecon.errors import ModelError
 
 TOL = 1e-9
@@ -97,7 +97,7 @@ def _start_age(start_age: Any, p: ParamView) -> np.ndarray | None:
 
 def check_membership(m: np.ndarray, where: str, cycle: int, states: Sequence[str]) -> None:
     """Mass conservation and non-negativity of a trace row; names cycle, sample and state."""
-    total = m.sum(axis=1)
+    total = rowsum(m)
     if np.abs(total - 1.0).max() <= 1e-8 and m.min() >= -ROUNDING:
         return
     bad = np.flatnonzero(~(np.abs(total - 1.0) <= 1e-8))

@@ -89,6 +89,31 @@ class Layout:
         return rows, cols
 
 
+def rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot product of two (n, S) arrays. For few states a sum of column products is
+    several times faster than einsum over a short inner axis (same values up to rounding)."""
+    S = a.shape[1]
+    if S == 0:
+        return np.zeros(a.shape[0])
+    if S > 8:
+        return np.einsum("ns,ns->n", a, b)
+    out = a[:, 0] * b[:, 0]
+    for j in range(1, S):
+        out += a[:, j] * b[:, j]
+    return out
+
+
+def rowsum(a: np.ndarray) -> np.ndarray:
+    """Row sums of an (n, S) array (column loop for few columns; see :func:`rowdot`)."""
+    S = a.shape[1]
+    if S == 0 or S > 8:
+        return a.sum(axis=1)
+    out = a[:, 0].copy()
+    for j in range(1, S):
+        out += a[:, j]
+    return out
+
+
 def broadcast_value(value: object, n: int, k: int, where: str) -> np.ndarray:
     """Broadcast a scalar, (n,), (k,)-by-row (1, k) or (n, k) value to shape (n, k)."""
     arr = np.asarray(value, dtype=float)

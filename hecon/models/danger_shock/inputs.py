@@ -41,7 +41,13 @@ class Country:
         for the table's piecewise-constant hazard); ages beyond the last use the last rate."""
         lt = self.life_table
         age = np.asarray(age, dtype=float)
-        out = np.empty(np.broadcast(age, male).shape)
+        male = np.asarray(male, dtype=float)
+        shape = np.broadcast(age, male).shape
+        if age.size > 1 and male.size > 1:
+            a0, m0 = age.flat[0], male.flat[0]
+            if (age == a0).all() and (male == m0).all():  # one cohort age and sex: compute once
+                return np.full(shape, self.gp_cumhaz(np.array([a0]), np.array([m0]))[0])
+        out = np.empty(shape)
         for sex, mask in (("male", np.asarray(male) >= 0.5), ("female", np.asarray(male) < 0.5)):
             if not np.any(mask):
                 continue
