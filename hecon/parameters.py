@@ -359,7 +359,12 @@ def read_file(path: str | Path) -> list[Parameter]:
     header = head["__header__"]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise InputError(f"missing column(s): {', '.join(missing)}", file=str(path), row=1)
+        unknown = [h for h in header if h and h not in COLUMNS]
+        hints = [f"{u!r} -> {difflib.get_close_matches(u, missing, n=1)[0]!r}" for u in unknown
+                 if difflib.get_close_matches(u, missing, n=1)]
+        hint = f" (misspelt? {', '.join(hints)})" if hints else ""
+        raise InputError(f"missing column(s): {', '.join(missing)}{hint}", file=str(path),
+                         row=1)
     dup = sorted({h for h in header if h and header.count(h) > 1})
     if dup:
         raise InputError(f"duplicated column(s): {', '.join(dup)}", file=str(path), row=1)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from hecon.errors import InputError
+from hecon.errors import InputError, ModelError
 
 METHODS = ("discrete", "continuous")
 
@@ -71,7 +71,12 @@ class DiscountSchedule:
             spent = np.clip(t - start, 0.0, end - start)
             step = np.log1p(rate) if self.method == "discrete" else rate
             log_d -= spent * step
-        return np.exp(log_d)
+        d = np.exp(log_d)
+        if not ((d > 0) & (d <= 1)).all():
+            bad = float(np.asarray(t).ravel()[np.flatnonzero(~((d > 0) & (d <= 1)).ravel())[0]])
+            raise ModelError(f"discount factor at year {bad:g} is outside (0, 1] "
+                             "(it underflows at this horizon and rate)")
+        return d
 
     def describe(self) -> str:
         """Readable one-line description, e.g. '3.5% (years 0-35), 2.5% (35-70), ...'."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import numpy as np
 
 from hecon.design import Design
 from hecon.engine import DiscountSchedule, Results, Settings, evaluate
+from hecon.errors import InputError
 from hecon.models.danger_shock import psm, structure
 from hecon.models.danger_shock.config import ModelConfig
 from hecon.models.danger_shock.inputs import Country, load_country, load_parameters
@@ -17,6 +19,26 @@ from hecon.parameters import ParameterTable
 from hecon.scenarios import Scenario
 
 STRATEGY_NAMES = list(structure.ARMS.values())
+
+
+def _unit_kind(unit: str) -> str:
+    """The kind of a unit: its first word, lower case ('dkk 2024' -> 'dkk')."""
+    parts = unit.strip().lower().split()
+    return parts[0] if parts else ""
+
+
+def check_units(table: ParameterTable, default: ParameterTable, currency: str) -> None:
+    """A user's table must state each parameter in the unit the model expects (the unit of
+    the default inputs, ignoring price years): a cost in GBP in the Danish model, or a
+    probability given as a percentage, is an error, not a silent misreading."""
+    for p in table:
+        if p.name not in default:
+            continue
+        want, got = _unit_kind(default[p.name].unit), _unit_kind(p.unit)
+        if want != got:
+            raise InputError(f"unit {p.unit!r} is not what the model expects "
+                             f"({default[p.name].unit!r}; country set currency {currency})",
+                             file=p.file, row=p.row, parameter=p.name)
 
 
 @dataclass
@@ -42,6 +64,8 @@ class DangerShockModel:
             cfg = cfg.updated(dict(scenario.settings))
         country = load_country(cfg.country, inputs_dir)
         table = load_parameters(country, inputs_dir, parameters)
+        if parameters is not None:
+            check_units(table, load_parameters(country, inputs_dir), country.currency)
         if scenario is not None:
             for name in scenario.parameters:
                 table[name]  # unknown names are errors with a suggestion
@@ -77,9 +101,19 @@ class DangerShockModel:
         return params
 
     def evaluate(self, design: Design, **kw: Any) -> Results:
-        """Evaluate both strategies on every row of a design (one vectorised pass)."""
-        return evaluate(self.strategies(), self.prepare(design), self.settings(),
-                        labels=design.labels, **kw)
+        """Evaluate both strategies on every row of a design (one vectorised pass). A parameter
+        the model needs but the table lacks is an :class:`InputError` naming it."""
+        try:
+            return evaluate(self.strategies(), self.prepare(design), self.settings(),
+                            labels=design.labels, **kw)
+        except (KeyError, AttributeError) as exc:
+            m = re.match(r"unknown parameter '(\w+)'", str(exc.args[0]) if exc.args else "")
+            if not m:
+                raise
+            files = sorted({Path(p.file).name for p in self.table})
+            raise InputError(f"the model needs this parameter, but the parameter table "
+                             f"({', '.join(files)}) does not define it",
+                             parameter=m.group(1)) from None
 
     def base_design(self) -> Design:
         """The base-case design (one row)."""

@@ -41,6 +41,17 @@ def _scenario(name: str | None) -> Scenario | None:
     return available[name]
 
 
+def countries_for_table(path: Path) -> list[str]:
+    """The country sets whose currency a user's parameter table is written in (all of them
+    when no cost unit names a known currency; the unit check then explains)."""
+    from hecon.models.danger_shock.inputs import load_country
+    from hecon.parameters import ParameterTable
+
+    units = {p.unit.strip().lower().split()[0] for p in ParameterTable.read(path) if p.unit}
+    match = [c for c in COUNTRIES if load_country(c).currency.lower() in units]
+    return match or list(COUNTRIES)
+
+
 def run_base(
     countries: list[str] | None = None,
     scenario: str | None = None,
@@ -61,7 +72,8 @@ def run_base(
     sc = _scenario(scenario)
     if countries is None:
         fixed = None if sc is None else sc.settings.get("country")
-        countries = [fixed] if fixed else list(COUNTRIES)
+        countries = [fixed] if fixed else (
+            countries_for_table(Path(inputs)) if inputs else list(COUNTRIES))
     summaries, frames, traces, files = [], [], {}, []
     param_tables = []
     extra: dict[str, Any] = {}
