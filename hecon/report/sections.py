@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.chart import Reference, Series
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hecon.report.sheets import (
@@ -56,6 +57,10 @@ def _widths(ws: Worksheet, first: float = 34, rest: float = 15, n: int = 16) -> 
     ws.column_dimensions["A"].width = first
     for j in range(2, n + 1):
         ws.column_dimensions[get_column_letter(j)].width = rest
+    ws.page_setup.orientation = "landscape"  # print one page wide, tables and charts together
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
 
 
 def _chart_col(df: pd.DataFrame) -> str:
@@ -150,9 +155,23 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                 "inc_qalys": "incremental QALYs", "inc_cost": f"incremental cost ({cur})"}),
                 row=r + 1, freeze=False, formats={"incremental QALYs": QALY_FORMAT,
                                                   f"incremental cost ({cur})": money})
-            scatter_chart(ws, f"D{r + 1}", f"CE plane, {c.upper()}: pump vs standard care",
-                          "Incremental QALYs", f"Incremental cost ({cur})", (1, f2, l2),
-                          [("PSA draws", 2, f2, l2)])
+            ch = scatter_chart(ws, f"G{r + 1}", f"CE plane, {c.upper()}: pump vs standard "
+                               "care", "Incremental QALYs", f"Incremental cost ({cur})",
+                               (1, f2, l2), [("PSA draws", 2, f2, l2)])
+            # threshold lines: cost = WTP x QALYs through the origin, two points each
+            xs = [min(0.0, float(sub["inc_qalys"].min())), max(0.0, float(sub["inc_qalys"].max()))]
+            ws.cell(row=r + 1, column=4, value="QALYs (line)").font = BOLD
+            for i, x in enumerate(xs):
+                ws.cell(row=r + 2 + i, column=4, value=x)
+            for j, w in enumerate(s["wtp"]):
+                ws.cell(row=r + 1, column=5 + j, value=f"{cur} {w:,.0f}/QALY").font = BOLD
+                for i, x in enumerate(xs):
+                    ws.cell(row=r + 2 + i, column=5 + j, value=w * x).number_format = money
+                line = Series(Reference(ws, min_col=5 + j, min_row=r + 2, max_row=r + 3),
+                              Reference(ws, min_col=4, min_row=r + 2, max_row=r + 3),
+                              title=f"{cur} {w:,.0f} per QALY")
+                line.marker.symbol = "none"
+                ch.series.append(line)
             r = max(l2, r + 24) + 3
         ce = _read(run_dir, "ceac", c)
         cf = _read(run_dir, "ceaf", c)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -144,6 +145,8 @@ def scatter_chart(
         if markers_only:
             s.marker.symbol = "circle"
             s.marker.size = 3
+            s.marker.graphicalProperties = GraphicalProperties(solidFill="4C72B0")
+            s.marker.graphicalProperties.line.solidFill = "4C72B0"
             s.graphicalProperties.line.noFill = True
         ch.series.append(s)
     ch.x_axis.delete = False
@@ -174,6 +177,7 @@ def bar_chart(
         )
     c, r0, r1 = cats
     ch.set_categories(Reference(ws, min_col=c, min_row=r0, max_row=r1))
+    ch.x_axis.tickLblPos = "low"  # category labels beside the axis, not across the bars
     ch.x_axis.delete = False
     ch.y_axis.delete = False
     ch.legend.position = "b"
