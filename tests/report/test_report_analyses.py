@@ -135,3 +135,17 @@ def test_bad_analysis_options(capsys):
     assert "did you mean" in capsys.readouterr().err
     assert main(["dsa", "--two-way", "c_device", "--country", "dk"]) == 2
     assert "two parameter names" in capsys.readouterr().err
+
+
+def test_analysis_workbook_converts_in_libreoffice(run_dir, tmp_path):
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed on this machine")
+    r = subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                        str(run_dir / "hecon_report.xlsx")], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "hecon_report.pdf").stat().st_size > 10_000
