@@ -62,5 +62,11 @@ def test_bad_backend_and_chunk(case, monkeypatch):
         evaluate_design(model, design, backend="gpu")
     with pytest.raises(InputError, match="chunk size"):
         evaluate_design(model, design, chunk_size=0)
-    with pytest.raises(HeconError, match="scheduler"):
+    try:
+        import dask.distributed  # noqa: F401
+
+        want = "scheduler"
+    except ImportError:
+        want = "pip install 'hecon\\[dask\\]'"
+    with pytest.raises(HeconError, match=want):
         evaluate_design(model, design, backend="dask", scheduler="tcp://127.0.0.1:1")
