@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-Progress = Callable[[str, int], Any]
+Progress = Callable[..., Any]
 
 
 class _Silent:
@@ -22,13 +22,13 @@ class _Silent:
         return None
 
 
-def silent(desc: str, total: int) -> _Silent:
+def silent(desc: str, total: int, unit: str = "row") -> _Silent:
     """A progress bar that shows nothing (the default for library calls and tests)."""
     return _Silent()
 
 
-def bars(desc: str, total: int) -> Any:
+def bars(desc: str, total: int, unit: str = "row") -> Any:
     """A tqdm progress bar on stderr (used by the command line)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="draw", leave=False, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True)

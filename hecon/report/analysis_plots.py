@@ -62,6 +62,42 @@ def tornado_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | No
     return _save(fig, run_dir / f"tornado_{country}.png")
 
 
+def tornado_icer_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
+    """Tornado of the ICER for parameters whose both ends stay in the north-east quadrant;
+    parameters that move the increment to another quadrant are listed, not drawn, because an
+    ICER is not continuous across quadrants."""
+    path = run_dir / f"oneway_{country}.csv"
+    if not path.is_file():
+        return None
+    t = pd.read_csv(path)
+    base = float(t["icer_base"].iloc[0]) if len(t) else float("nan")
+    if not np.isfinite(base):
+        return None
+    ok = t[np.isfinite(t["icer_low"]) & np.isfinite(t["icer_high"])].copy()
+    ok["icer_swing"] = (ok["icer_high"] - ok["icer_low"]).abs()
+    ok = ok.sort_values("icer_swing", ascending=False).head(15).iloc[::-1]
+    flagged = t[~(np.isfinite(t["icer_low"]) & np.isfinite(t["icer_high"]))]["parameter"]
+    cur = info["currency"]
+    fig, ax = plt.subplots(figsize=(8.5, 0.38 * len(ok) + 1.9))
+    y = np.arange(len(ok))
+    ax.barh(y, ok["icer_low"] - base, left=base, color="#4C72B0", label="parameter at low value")
+    ax.barh(y, ok["icer_high"] - base, left=base, color="#DD8452", alpha=0.85,
+            label="parameter at high value")
+    ax.axvline(base, color="black", lw=1)
+    for w in info["wtp"]:
+        ax.axvline(w, color="grey", ls="--", lw=1)
+    ax.set_yticks(y, ok["parameter"], fontsize=8)
+    ax.xaxis.set_major_formatter(_money(cur))
+    ax.set(xlabel=f"ICER ({cur} per QALY gained); dashed: thresholds",
+           title=f"One-way analysis of the ICER, {country.upper()} (base {cur} {base:,.0f})")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    if len(flagged):
+        fig.text(0.01, 0.0, "Not drawn (leave the NE quadrant at one end): "
+                 + ", ".join(flagged), fontsize=7, wrap=True)
+    return _save(fig, run_dir / f"tornado_icer_{country}.png")
+
+
 def ce_plane_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
     """Incremental cost against incremental QALYs of the PSA draws, with threshold lines."""
     path = run_dir / f"psa_draws_{country}.csv"
@@ -185,8 +221,8 @@ def analysis_plots(run_dir: str | Path) -> list[Path]:
     run_dir = Path(run_dir)
     paths = []
     for country, info in _countries(run_dir).items():
-        for f in (tornado_plot, headroom_plot, ce_plane_plot, ceac_plot, evpi_plot,
-                  sobol_plot):
+        for f in (tornado_plot, tornado_icer_plot, headroom_plot, ce_plane_plot, ceac_plot,
+                  evpi_plot, sobol_plot):
             p = f(run_dir, country, info)
             if p is not None:
                 paths.append(p)

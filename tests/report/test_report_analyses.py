@@ -25,7 +25,8 @@ def test_files_written(run_dir):
     for f in ["oneway_uk.csv", "headroom_uk.csv", "psa_draws_uk.csv", "psa_summary_uk.csv",
               "ceac_uk.csv", "ceaf_uk.csv", "expected_loss_uk.csv", "convergence_uk.csv",
               "evpi_uk.csv", "evppi_uk.csv", "population_uk.json", "sobol_uk.csv",
-              "tornado_uk.png", "ce_plane_uk.png", "ceac_uk.png", "sobol_uk.png",
+              "tornado_uk.png", "tornado_icer_uk.png", "ce_plane_uk.png", "ceac_uk.png",
+              "sobol_uk.png",
               "evpi_uk.png", "headroom_uk.png", "hecon_report.xlsx", "manifest.json"]:
         assert (run_dir / f).is_file(), f
     assert not list(run_dir.glob("*.tmp*"))
@@ -86,13 +87,26 @@ def test_workbook_analysis_sheets(run_dir):
     assert wd.max_row - 2 == len(d)
     got = [r[hdr.index("inc_cost")] for r in wd.iter_rows(min_row=3, values_only=True)]
     assert got == pytest.approx(d["inc_cost"].tolist(), rel=1e-12)
-    # CEAC line chart series point at the probability columns
+    # CEAC line chart series point at the probability columns of the CEAC table
     wp = wb["PSA"]
     assert len(wp._charts) >= 3
+    ceac_chart = next(c for c in wp._charts if "CEAC" in _title(c))
+    hdr_row = next(r for r in range(1, wp.max_row + 1) if wp.cell(row=r, column=1).value == "wtp")
+    hdr = [c.value for c in wp[hdr_row]]
+    cols = [s.yVal.numRef.f.split("!")[1].split(":")[0].replace("$", "").rstrip("0123456789")
+            for s in ceac_chart.series]
+    assert [hdr[ord(c) - ord("A")] for c in cols] == [
+        "Impella CP + standard care", "Standard care", "frontier (CEAF)"]
+    last = hdr_row + len(pd.read_csv(run_dir / "ceac_uk.csv"))
+    assert ceac_chart.series[0].xVal.numRef.f.endswith(f"$A${hdr_row + 1}:$A${last}")
     # no formula anywhere
     for w in wb.worksheets:
         for row in w.iter_rows(values_only=True):
             assert not any(isinstance(v, str) and v.startswith("=") for v in row)
+
+
+def _title(chart) -> str:
+    return "".join(r.t for p in chart.title.tx.rich.p for r in (p.r or []))
 
 
 def test_summary_mentions_probability(run_dir):

@@ -69,7 +69,7 @@ def _evaluate(model: DangerShockModel, design: Design, opts: Options, desc: str)
     """Chunked (and optionally parallel) evaluation with a progress bar."""
     from hecon.parallel import evaluate_design
 
-    bar = opts.progress(desc, design.n)
+    bar = opts.progress(desc, design.n, unit="draw")
     done = [0]
 
     def step(rows: int, total: int) -> None:

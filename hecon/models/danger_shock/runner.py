@@ -17,6 +17,7 @@ from hecon.models.danger_shock.config import CHOICES, ModelConfig
 from hecon.models.danger_shock.inputs import default_inputs_dir, parameter_files
 from hecon.models.danger_shock.model import DangerShockModel
 from hecon.models.danger_shock.report import clean, format_summary, summarise
+from hecon.progress import Progress, silent
 from hecon.scenarios import Scenario, did_you_mean, load_scenario, load_scenarios
 
 COUNTRIES = CHOICES["country"]
@@ -114,7 +115,7 @@ def run_base(
         "country_sets": {s["country"]: s for s in summaries},
     }
     if "scenarios" in analyses and sc is None:
-        extra["scenarios.csv"] = scenario_table(inputs)
+        extra["scenarios.csv"] = scenario_table(inputs, progress=opts.progress)
     _write_folder(folder, {
         **extra,
         "summary.json": clean(summary),
@@ -189,11 +190,13 @@ def run_scenarios(out: str | None = None, inputs: str | None = None,
     return folder, table
 
 
-def scenario_table(inputs: str | None = None) -> pd.DataFrame:
+def scenario_table(inputs: str | None = None, progress: Progress = silent) -> pd.DataFrame:
     """One row per scenario: description, country and results."""
     scs = load_scenarios(scenarios_dir(), ModelConfig.keys())
     rows = []
+    bar = progress("Scenarios", len(scs), unit="scenario")
     for sc in scs.values():
+        bar.update(1)
         country = sc.settings.get("country", "dk")
         model = DangerShockModel.build(ModelConfig(country=country), sc,
                                        parameters=Path(inputs) if inputs else None)
@@ -212,6 +215,7 @@ def scenario_table(inputs: str | None = None) -> pd.DataFrame:
             "icer": inc["icer"], "wtp": w, "inmb": inc["inmb"][f"{w:g}"],
             "threshold_device_price": inc["threshold_device_price"][f"{w:g}"],
         })
+    bar.close()
     return pd.DataFrame(rows)
 
 
