@@ -161,3 +161,30 @@ def test_properties(rows):
         best = inc.optimal_strategy(names, c, e, w)[0]
         row = t.set_index("strategy").loc[best]
         assert row["status"] in ("frontier", "equivalent")
+
+
+# Published reference: dampack (DARTH-git/dampack, vignettes/cdiff_icers.csv), the ICER table of
+# its C. difficile example: 11 strategies, 6 on the frontier, 1 extendedly dominated (s39),
+# 4 strongly dominated.
+CDIFF = [
+    ("s3", 57336.0059896538, 12.9399639202408, "frontier", None),
+    ("s27", 57541.2526373815, 13.0140640696275, "frontier", 2769.85470915263),
+    ("s33", 57642.2587507842, 13.0389116321918, "frontier", 4065.03105249231),
+    ("s31", 57934.0743411241, 13.0966257932217, "frontier", 5056.2216470406),
+    ("s43", 58072.1137208494, 13.11285766912, "frontier", 8504.2160616553),
+    ("s44", 58665.7823044647, 13.1283328397025, "frontier", 38362.6519947134),
+    ("s39", 57814.6470919581, 13.0462790163185, "extendedly dominated", None),
+    ("s4", 57887.481549326, 12.9970657153765, "dominated", None),
+    ("s13", 58018.6252420203, 13.0650412387992, "dominated", None),
+    ("s37", 58081.7947984323, 13.1029711156978, "dominated", None),
+    ("s20", 58634.2026441398, 13.1100568867995, "dominated", None),
+]
+
+
+def test_published_dampack_cdiff_table():
+    names, c, e, status, icer = zip(*CDIFF, strict=True)
+    t = inc.incremental_table(list(names), c, e).set_index("strategy")
+    for n, s, i in zip(names, status, icer, strict=True):
+        assert t.loc[n, "status"] == s, n
+        if i is not None:
+            assert t.loc[n, "icer"] == pytest.approx(i, rel=1e-9), n
