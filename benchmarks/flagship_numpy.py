@@ -40,8 +40,10 @@ def cumhaz(ages: np.ndarray, rates: np.ndarray, first_age: float) -> np.ndarray:
 
 
 def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], first_age: float,
-        segments: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Discounted cost, QALYs and life-years per patient of one arm ('impella' or 'soc')."""
+        segments: list[tuple[float, float]], long_term: bool = True
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Discounted cost, QALYs and life-years per patient of one arm ('impella' or 'soc');
+    ``long_term=False`` returns the acute phase only."""
     pd_, ps, pr = p[f"p_death_180_{a}"], p[f"p_safety_{a}"], p[f"p_rrt_{a}"]
     # ---- acute phase (decision tree), counted at time 0
     lam = -np.log1p(-pd_) / T_ACUTE
@@ -57,6 +59,8 @@ def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], fir
     qaly = ly * p["u_acute"] - ps * p["du_safety_event"]
     dial0 = (1 - pd_) * pr * p["p_dialysis_dependent"]
     post0 = (1 - pd_) - dial0
+    if not long_term:
+        return cost, qaly, ly
     # ---- long-term Markov from 180 days, monthly, men and women separately
     age0 = float(np.asarray(p["age"]).ravel()[0])
     n = int(round((MAX_AGE - age0 - T_ACUTE) / DT))
@@ -88,11 +92,56 @@ def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], fir
     return cost, qaly, ly
 
 
+def arm_matrix(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray],
+               first_age: float, segments: list[tuple[float, float]]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`arm` in the generic matrix form of a cohort model: per cycle a transition matrix
+    (n, 3, 3) over post-shock, dialysis, dead, the state vector times the matrix (einsum) and
+    reward vectors per state. The same numbers; the arithmetic a general engine does."""
+    cost, qaly, ly = arm(p, a, life, first_age, segments, long_term=False)
+    pd_, pr = p[f"p_death_180_{a}"], p[f"p_rrt_{a}"]
+    dial0 = (1 - pd_) * pr * p["p_dialysis_dependent"]
+    start = np.stack([(1 - pd_) - dial0, dial0, pd_], axis=1)
+    age0 = float(np.asarray(p["age"]).ravel()[0])
+    n_cyc = int(round((MAX_AGE - age0 - T_ACUTE) / DT))
+    since = T_ACUTE + np.arange(n_cyc) * DT
+    d = discount(since, segments)
+    n = start.shape[0]
+    for sex, w in (("male", p["male_share"]), ("female", 1 - p["male_share"])):
+        ages = age0 + since
+        h_gp = (cumhaz(ages + DT, life[sex], first_age) - cumhaz(ages, life[sex], first_age)) / DT
+        m = start.copy()
+        P = np.zeros((n, 3, 3))
+        P[:, 2, 2] = 1.0
+        c_l, q_l, y_l = np.zeros(n), np.zeros(n), np.zeros(n)
+        u = np.stack([p["u_post_shock_base"], p["u_dialysis"], np.zeros(n)], axis=1)
+        alive = np.array([1.0, 1.0, 0.0])
+        for j in range(n_cyc):
+            smr = p["smr_year1"] if since[j] < 1 else p["smr_after_year1"]
+            h_post = h_gp[j] * smr
+            h_dial = np.maximum(p["rate_death_dialysis"], h_post)
+            P[:, 0, 2] = -np.expm1(-h_post * DT)
+            P[:, 0, 0] = 1 - P[:, 0, 2]
+            P[:, 1, 2] = -np.expm1(-h_dial * DT)
+            P[:, 1, 1] = 1 - P[:, 1, 2]
+            m_next = np.einsum("ns,nst->nt", m, P)
+            mm = 0.5 * (m + m_next)
+            fu = (p["c_followup_year1"] if since[j] < 1 else p["c_followup_annual"]) * DT
+            c = np.stack([fu + 0 * h_post, fu + p["c_dialysis_annual"] * DT, 0 * h_post], axis=1)
+            c_l += d[j] * np.einsum("ns,ns->n", mm, c)
+            q_l += d[j] * np.einsum("ns,ns->n", mm, u) * DT
+            y_l += d[j] * (mm @ alive) * DT
+            m = m_next
+        cost, qaly, ly = cost + w * c_l, qaly + w * q_l, ly + w * y_l
+    return cost, qaly, ly
+
+
 def flagship(p: Mapping[str, np.ndarray], life: Mapping[str, np.ndarray], first_age: float,
-             segments: list[tuple[float, float]]) -> dict[str, np.ndarray]:
-    """Both arms: cost, qalys and life_years per arm, shape (n,) each."""
+             segments: list[tuple[float, float]], matrix: bool = False) -> dict[str, np.ndarray]:
+    """Both arms: cost, qalys and life_years per arm, shape (n,) each (``matrix``: the generic
+    matrix form, :func:`arm_matrix`)."""
     out = {}
     for a in ("impella", "soc"):
-        c, q, y = arm(p, a, life, first_age, segments)
+        c, q, y = (arm_matrix if matrix else arm)(p, a, life, first_age, segments)
         out[f"cost_{a}"], out[f"qalys_{a}"], out[f"life_years_{a}"] = c, q, y
     return out

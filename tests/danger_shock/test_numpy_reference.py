@@ -32,7 +32,10 @@ def test_engine_equals_plain_numpy(country):
     life = {"male": lt["male"].to_numpy(), "female": lt["female"].to_numpy()}
     ref = flagship_numpy.flagship(dict(d.params().items()), life, float(lt["age"].iloc[0]),
                                   SEGMENTS[country])
+    ref_m = flagship_numpy.flagship(dict(d.params().items()), life, float(lt["age"].iloc[0]),
+                                    SEGMENTS[country], matrix=True)
     for s, short in zip(r.strategies, ("impella", "soc"), strict=True):
         for o in ("cost", "qalys", "life_years"):
             np.testing.assert_allclose(r.column(s, o), ref[f"{o}_{short}"], rtol=1e-10,
                                        err_msg=f"{country} {s} {o}")
+            np.testing.assert_allclose(ref_m[f"{o}_{short}"], ref[f"{o}_{short}"], rtol=1e-10)
