@@ -75,18 +75,22 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
         ws.cell(row=r, column=2, value=s["discounting"])
         r += 2
         rows = []
+        nmb_cols = {w: f"NMB at {cur} {w:,.0f}/QALY" for w in s["wtp"]}
         for name, v in s["strategies"].items():
             rows.append({"Strategy": name, "Cost": v["cost"], "Life-years": v["life_years"],
-                         "QALYs": v["qalys"], "Alive at 180 days": v["alive_180d"]})
+                         "QALYs": v["qalys"], "Alive at 180 days": v["alive_180d"],
+                         **{col: w * v["qalys"] - v["cost"] for w, col in nmb_cols.items()}})
         inc = s["incremental"]
         rows.append({"Strategy": "Increment (Impella CP - standard care)", "Cost": inc["inc_cost"],
                      "Life-years": inc["inc_life_years"], "QALYs": inc["inc_qalys"],
                      "Alive at 180 days": rows[0]["Alive at 180 days"]
-                     - rows[1]["Alive at 180 days"]})
+                     - rows[1]["Alive at 180 days"],
+                     **{col: inc["inmb"][f"{w:g}"] for w, col in nmb_cols.items()}})
         df = pd.DataFrame(rows)
         first, last = write_table(ws, df, row=r, formats={
             "Cost": money_format(cur), "Life-years": QALY_FORMAT, "QALYs": QALY_FORMAT,
-            "Alive at 180 days": PROB_FORMAT}, freeze=False)
+            "Alive at 180 days": PROB_FORMAT,
+            **{col: money_format(cur) for col in nmb_cols.values()}}, freeze=False)
         r = last + 2
         ws.cell(row=r, column=1, value="ICER").font = BOLD
         icer = inc["icer"]
@@ -126,7 +130,7 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
             ws.cell(row=r, column=1, value=sentence)
             r += 1
     ws.column_dimensions["A"].width = 48
-    for col in "BCDE":
+    for col in "BCDEFG":
         ws.column_dimensions[col].width = 20
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr.fitToPage = True

@@ -36,6 +36,12 @@ def test_summary_sheet_equals_summary_json(run_dir):
             assert rows[name][2] == pytest.approx(v["life_years"], rel=1e-12)
             assert rows[name][3] == pytest.approx(v["qalys"], rel=1e-12)
         assert rows["ICER"][1] == pytest.approx(cs["incremental"]["icer"], rel=1e-12)
+        # NMB per strategy = WTP x QALYs - cost; the increment row holds the INMB
+        w0 = cs["wtp"][0]
+        for name, v in cs["strategies"].items():
+            assert rows[name][5] == pytest.approx(w0 * v["qalys"] - v["cost"], rel=1e-12)
+        inc_row = rows["Increment (Impella CP - standard care)"]
+        assert inc_row[5] == pytest.approx(cs["incremental"]["inmb"][f"{w0:g}"], rel=1e-12)
         w = cs["wtp"][0]
         label = f"Threshold device price at {cs['currency']} {w:,.0f}/QALY"
         assert rows[label][1] == pytest.approx(
