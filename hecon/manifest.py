@@ -11,7 +11,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("numpy", "pandas", "scipy", "SALib", "openpyxl", "PyYAML", "matplotlib")
+PACKAGES = ("numpy", "pandas", "scipy", "SALib", "openpyxl", "defusedxml", "PyYAML",
+            "matplotlib", "tqdm")
+RNG = "numpy.random.default_rng (PCG64), standard normal draws through the inverse CDFs"
 
 
 def sha256(path: str | Path) -> str:
@@ -23,9 +25,24 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def _expand(files: Iterable[str | Path]) -> list[str]:
+    """Files as given; a folder stands for the parameter tables it holds."""
+    out: set[str] = set()
+    for f in files:
+        p = Path(f)
+        if p.is_dir():
+            out.update(str(x) for x in p.iterdir()
+                       if x.is_file() and x.suffix.lower() in (".csv", ".xlsx", ".xlsm")
+                       and not x.name.startswith((".", "~$")))
+        else:
+            out.add(str(p))
+    return sorted(out)
+
+
 def manifest(command: list[str], files: Iterable[str | Path], seed: int | None = None,
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """hecon version, Python and package versions, command, seed and input checksums."""
+    """hecon version, Python and package versions, command, seed and the SHA-256 of every
+    input file (a folder is expanded to the parameter tables it holds)."""
     from hecon import __version__
 
     versions = {}
@@ -41,7 +58,8 @@ def manifest(command: list[str], files: Iterable[str | Path], seed: int | None =
         "packages": versions,
         "command": command,
         "seed": seed,
+        "rng": RNG,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "inputs": {str(Path(f)): sha256(f) for f in sorted({str(Path(x)) for x in files})},
+        "inputs": {f: sha256(f) for f in _expand(files)},
         **(extra or {}),
     }

@@ -5,59 +5,112 @@ Every backend evaluates the same consecutive row chunks with the same model, and
 arithmetic is row-wise, so the concatenated results are bit-identical whatever the chunk size,
 backend or number of workers. Random numbers are drawn once, when the design is built (seeded),
 never in the workers.
+
+Memory is bounded by the chunk size: only one chunk's working arrays (per worker) exist at a
+time; what is kept are the per-sample outputs (a few dozen float arrays of length n).
+
+Workers receive the model by pickling, so the model must be picklable (a
+:class:`~hecon.models.danger_shock.model.DangerShockModel` is: it holds its configuration,
+country inputs and parameter table, and builds its strategies' callables inside
+``evaluate``). The worker function is module level, so the ``"processes"`` backend uses the
+``spawn`` start method on every platform (no fork of a threaded parent); as with any
+multiprocessing code, a script that calls it must guard its entry point with
+``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from hecon.design import Design
+from hecon.engine.accumulate import Totals
 from hecon.engine.markov import ModelOutput
 from hecon.engine.results import Results
 from hecon.errors import HeconError, InputError
 
 BACKENDS = ("inprocess", "processes", "dask")
 DASK_CONNECT_TIMEOUT = "10s"
+DASK_INSTALL_HINT = "pip install 'hecon[dask]'"
+
+ProgressFn = Callable[[int, int], None]
+
+_worker_model: Any = None  # the model of a "processes" worker, set once by _init_worker
 
 
 def _evaluate_chunk(model: Any, chunk: Design, keep_trace: bool) -> Results:
-    """Module-level (picklable) worker: one chunk through the model's evaluation path."""
+    """Module-level (picklable) task: one chunk through the model's evaluation path."""
     return model.evaluate(chunk, keep_trace=keep_trace)
 
 
+def _init_worker(model: Any) -> None:
+    """Process-pool initializer: receive the model once per worker, not once per chunk."""
+    global _worker_model
+    _worker_model = model
+
+
+def _evaluate_in_worker(chunk: Design, keep_trace: bool) -> Results:
+    """Process-pool task: one chunk with the worker's model."""
+    return _evaluate_chunk(_worker_model, chunk, keep_trace)
+
+
+# ------------------------------------------------------------------------------- joining
+def _cat_totals(parts: Sequence[Totals]) -> Totals:
+    cat = np.concatenate
+    t0 = parts[0]
+    return Totals(
+        costs={k: cat([t.costs[k] for t in parts]) for k in t0.costs},
+        costs_undisc={k: cat([t.costs_undisc[k] for t in parts]) for k in t0.costs_undisc},
+        qalys=cat([t.qalys for t in parts]),
+        qalys_undisc=cat([t.qalys_undisc for t in parts]),
+        life_years=cat([t.life_years for t in parts]),
+        life_years_undisc=cat([t.life_years_undisc for t in parts]),
+    )
+
+
+def _cat_output(parts: Sequence[ModelOutput], sizes: Sequence[int]) -> ModelOutput:
+    o0 = parts[0]
+    traces = [o.trace for o in parts]
+    trace = None if any(x is None for x in traces) else np.concatenate(traces)
+    extras: dict[str, Any] = {}
+    for k, v in o0.extras.items():
+        per_sample = all(
+            np.shape(o.extras.get(k)) == (m,) for o, m in zip(parts, sizes, strict=True)
+        )
+        # per-sample (n,) arrays are joined; scalars and other shapes are shared: keep the first
+        extras[k] = np.concatenate([o.extras[k] for o in parts]) if per_sample else v
+    return ModelOutput(_cat_totals([o.totals for o in parts]), trace, o0.states, o0.times,
+                       o0.start_time, extras)
+
+
 def concat_results(parts: Sequence[Results]) -> Results:
-    """Join the results of consecutive chunks in row order (per-sample arrays concatenated;
-    traces kept only when every part has one)."""
+    """Join the results of consecutive chunks in row order into one :class:`Results`.
+
+    Per-sample (n,) arrays (totals by cost category, QALYs, life-years, and 1-D extras of
+    length n) are concatenated; other extras are taken from the first part; traces are kept
+    only when every part has one. The parts are not modified.
+    """
     if not parts:
         raise HeconError("no results to join")
     first = parts[0]
     if len(parts) == 1:
         return first
-    cat = np.concatenate
-    outputs = {}
-    for s in first.strategies:
-        outs = [p.outputs[s] for p in parts]
-        t = outs[0].totals
-        t.costs = {k: cat([o.totals.costs[k] for o in outs]) for k in t.costs}
-        t.costs_undisc = {k: cat([o.totals.costs_undisc[k] for o in outs])
-                          for k in t.costs_undisc}
-        for f in ("qalys", "qalys_undisc", "life_years", "life_years_undisc"):
-            setattr(t, f, cat([getattr(o.totals, f) for o in outs]))
-        traces = [o.trace for o in outs]
-        trace = None if any(x is None for x in traces) else cat(traces)
-        extras = {k: (cat([o.extras[k] for o in outs]) if np.ndim(v) == 1 else v)
-                  for k, v in outs[0].extras.items()}
-        o0 = outs[0]
-        outputs[s] = ModelOutput(t, trace, o0.states, o0.times, o0.start_time, extras)
+    for p in parts[1:]:
+        if list(p.strategies) != list(first.strategies):
+            raise HeconError(f"cannot join results for strategies {p.strategies} "
+                             f"and {first.strategies}")
+    sizes = [p.n for p in parts]
+    outputs = {s: _cat_output([p.outputs[s] for p in parts], sizes) for s in first.strategies}
     labels = [lab for p in parts for lab in p.labels]
     return Results(list(first.strategies), labels, outputs)
 
 
+# ------------------------------------------------------------------------------ evaluating
 def evaluate_design(
     model: Any,
     design: Design,
@@ -66,58 +119,90 @@ def evaluate_design(
     backend: str = "inprocess",
     workers: int | None = None,
     scheduler: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressFn | None = None,
     keep_trace: bool = False,
 ) -> Results:
-    """Evaluate ``design`` with ``model`` (anything with ``.evaluate(design, keep_trace=...)``)
-    in chunks of ``chunk_size`` rows.
+    """Evaluate ``design`` with ``model`` in chunks of at most ``chunk_size`` rows.
 
-    ``backend``: ``"inprocess"`` (default), ``"processes"`` (a local process pool of
-    ``workers``, default the number of CPUs) or ``"dask"`` (``scheduler`` a Dask scheduler
-    address, or None for a local cluster of ``workers`` processes; needs
-    ``pip install "hecon[dask]"``). ``progress(done_rows, total_rows)`` is called after each
-    chunk, in row order.
+    ``model`` is anything with ``.evaluate(design, keep_trace=...) -> Results`` (picklable for
+    the process and Dask backends). ``backend``:
+
+    * ``"inprocess"`` (default): chunks one after another in this process;
+    * ``"processes"``: a local process pool (spawn) of ``workers`` processes, default the
+      number of CPUs (never more than the number of chunks);
+    * ``"dask"``: a Dask cluster, needs ``pip install 'hecon[dask]'``. ``scheduler`` is a
+      scheduler address (``"tcp://host:8786"``; the workers need hecon installed), or None
+      for a local cluster of ``workers`` processes (default 2), started and closed here.
+
+    Results are joined in row order and are bit-identical to one single-process pass.
+    ``progress(done_rows, total_rows)`` is called after each chunk, in row order (counts are
+    increasing and end at ``design.n``). Traces are dropped unless ``keep_trace``.
     """
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-    if int(chunk_size) != chunk_size or chunk_size < 1:
+    if not _whole(chunk_size):
         raise InputError(f"chunk size must be a whole number >= 1, got {chunk_size!r}")
-    if workers is not None and (int(workers) != workers or workers < 1):
+    if workers is not None and not _whole(workers):
         raise InputError(f"workers must be a whole number >= 1, got {workers!r}")
-    chunks = list(design.chunks(int(chunk_size)))
+    if scheduler is not None and backend != "dask":
+        raise InputError(f"a scheduler address is for the dask backend, not {backend!r}")
+    if design.n < 1:
+        raise InputError("the design has no rows to evaluate")
+    chunks = list(design.chunks(int(chunk_size)))  # views: no copy of the design
     total = design.n
     parts: list[Results] = []
-
-    def done(part: Results) -> None:
-        parts.append(part)
-        if progress is not None:
-            progress(sum(p.n for p in parts), total)
-
+    done = 0
     if backend == "inprocess" or (backend == "processes" and len(chunks) == 1):
-        for c in chunks:
-            done(_evaluate_chunk(model, c, keep_trace))
+        results: Iterator[Results] = (_evaluate_chunk(model, c, keep_trace) for c in chunks)
     elif backend == "processes":
-        n = workers or os.cpu_count() or 1
-        with ProcessPoolExecutor(max_workers=n) as pool:
-            futures = [pool.submit(_evaluate_chunk, model, c, keep_trace) for c in chunks]
-            for f in futures:  # in row order
-                done(f.result())
+        results = _processes(model, chunks, keep_trace, workers)
     else:
-        for part in _dask(model, chunks, keep_trace, workers, scheduler):
-            done(part)
+        results = _dask(model, chunks, keep_trace, workers, scheduler)
+    for part in results:
+        parts.append(part)
+        done += part.n
+        if progress is not None:
+            progress(done, total)
     return concat_results(parts)
 
 
+def _whole(x: Any) -> bool:
+    try:
+        return not isinstance(x, bool) and int(x) == x and x >= 1
+    except (TypeError, ValueError):
+        return False
+
+
+def _processes(model: Any, chunks: list[Design], keep_trace: bool,
+               workers: int | None) -> Iterator[Results]:
+    """Chunks on a local spawn process pool; results yielded in row order."""
+    n = min(int(workers or os.cpu_count() or 1), len(chunks))
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(model,))
+    ok = False
+    try:
+        futures: list[Future[Results]] = [
+            pool.submit(_evaluate_in_worker, c, keep_trace) for c in chunks
+        ]
+        for f in futures:  # in row order
+            yield f.result()
+        ok = True
+    finally:
+        # on an error (or an abandoned generator) drop the chunks not yet started
+        pool.shutdown(wait=True, cancel_futures=not ok)
+
+
 def _dask(model: Any, chunks: list[Design], keep_trace: bool, workers: int | None,
-          scheduler: str | None) -> list[Results]:
+          scheduler: str | None) -> Iterator[Results]:
+    """Chunks on a Dask cluster (one task per chunk, model scattered once); row order."""
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise HeconError("the dask backend needs Dask: pip install 'hecon[dask]'") from None
+        raise HeconError(f"the dask backend needs Dask: {DASK_INSTALL_HINT}") from None
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(n_workers=int(workers or 2), threads_per_worker=1,
+                               processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
         try:
@@ -126,8 +211,11 @@ def _dask(model: Any, chunks: list[Design], keep_trace: bool, workers: int | Non
             raise HeconError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     try:
         m = client.scatter(model, broadcast=True)
-        futures = [client.submit(_evaluate_chunk, m, c, keep_trace, pure=False) for c in chunks]
-        return client.gather(futures)
+        futures = [client.submit(_evaluate_chunk, m, c, keep_trace, pure=False)
+                   for c in chunks]
+        for i, f in enumerate(futures):  # in row order
+            yield f.result()
+            futures[i] = None  # release the finished chunk's result on the cluster
     finally:
         client.close()
         if cluster is not None:
@@ -135,7 +223,10 @@ def _dask(model: Any, chunks: list[Design], keep_trace: bool, workers: int | Non
 
 
 def peak_memory_mib() -> float:
-    """Peak resident memory of this process so far (MiB; Linux)."""
+    """Peak resident memory of this process so far, in MiB (Linux: ``ru_maxrss`` is KiB).
+
+    Child processes (the ``"processes"`` backend's pool, a local Dask cluster's workers) are
+    not included."""
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -4,12 +4,20 @@ Columns (case-insensitive; see docs/architecture.md section 1): name, descriptio
 distribution, se, ci_low, ci_high, alpha, beta, shape, scale, meanlog, sdlog, min, max, mode,
 group, low, high, source. Every problem is an :class:`~hecon.errors.InputError` naming the file,
 the row (spreadsheet numbering: the header is row 1) and the parameter. Nothing is clamped.
+
+Units carry bounds (:func:`unit_bounds`): a probability or proportion lies in [0, 1], a utility
+is at most 1, a cost, duration, rate, ratio or count is never negative. The base value, the
+one-way range and the whole support of the distribution must respect them (a normal
+distribution for a probability is an error, not a source of clamped draws). Workbooks are read
+as values only (formulas are errors, nothing is executed), with defusedxml guarding the XML
+parser and limits on file size, unpacked size and rows.
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -46,8 +54,67 @@ COLUMNS = (*TEXT, *NUMERIC)
 KINDS = ("fixed", "beta", "gamma", "lognormal", "normal", "uniform", "triangular", "dirichlet")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 UNIT_01 = ("probability", "proportion")
+CURRENCIES = ("dkk", "gbp", "eur", "usd", "sek", "nok", "chf", "cad", "aud", "nzd", "jpy")
+DURATIONS = ("year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours")
+# ParamView attributes: a parameter of this name would be shadowed by p.<name> in a model
+RESERVED = ("n", "items", "keys", "values", "get")
 MAX_BYTES = 20 * 2**20
+MAX_UNPACKED = 10 * MAX_BYTES
 MAX_ROWS = 100_000
+MEAN_TOL = 0.01  # relative: base value vs the mean implied by explicit beta/gamma/dirichlet counts
+
+
+def unit_bounds(unit: str) -> tuple[str, float, float] | None:
+    """What a unit allows: (kind, lowest, highest), or None for units without bounds.
+
+    probability/proportion: [0, 1]; utility: at most 1; a currency (cost), duration, rate,
+    ratio, relative risk or count: at least 0.
+    """
+    u = unit.strip().lower()
+    words = u.split()
+    if not words:
+        return None
+    first = words[0]
+    if u in UNIT_01:
+        return u, 0.0, 1.0
+    if u == "utility":
+        return "utility", -math.inf, 1.0
+    if first.startswith(CURRENCIES[:4]) or first in CURRENCIES:
+        return "cost", 0.0, math.inf
+    if first in DURATIONS:
+        return "duration", 0.0, math.inf
+    if first == "rate" or words[-1] == "ratio" or u in ("relative risk", "risk ratio", "count"):
+        return ("count" if u == "count" else "rate or ratio"), 0.0, math.inf
+    return None
+
+
+def _bounds_text(lo: float, hi: float) -> str:
+    if math.isinf(lo):
+        return f"at most {hi:g}"
+    if math.isinf(hi):
+        return f"at least {lo:g}"
+    return f"in [{lo:g}, {hi:g}]"
+
+
+def value_problem(unit: str, x: float) -> str | None:
+    """Why ``x`` is not an admissible value for ``unit`` (see :func:`unit_bounds`), or None."""
+    if not math.isfinite(x):
+        return f"value {x!r} is not a finite number"
+    b = unit_bounds(unit)
+    if b is None or b[1] <= x <= b[2]:
+        return None
+    kind = b[0]
+    if kind in UNIT_01:
+        return f"value {x:g} is a {kind}; it must lie in [0, 1]"
+    if kind == "utility":
+        return f"value {x:g} is a utility; it cannot exceed 1"
+    return f"value {x:g} is a {kind}; it cannot be negative (unit {unit!r})"
+
+
+def _check_value(unit: str, v: float, file: str, row: int, name: str) -> None:
+    why = value_problem(unit, v)
+    if why:
+        raise _err(why, file, row, name)
 
 
 @dataclass(frozen=True)
@@ -104,10 +171,22 @@ def _num(raw: Any, col: str, file: str, row: int, name: str | None) -> float | N
         try:
             raw = float(s)
         except ValueError:
-            raise _err(f"column '{col}' is {s!r}, not a number", file, row, name) from None
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, np.integer, np.floating)):
-        raise _err(f"column '{col}' is {raw!r}, not a number", file, row, name)
-    x = float(raw)
+            hint = ""
+            if s.endswith("%"):
+                hint = " (write a percentage as a proportion: 15% is 0.15)"
+            elif "," in s or " " in s:
+                hint = " (use a decimal point and no thousands separators)"
+            raise _err(f"column '{col}' is {s!r}, not a number{hint}", file, row, name) from None
+    if _is_formula(raw):
+        raise _err(f"column '{col}' holds a formula; enter a value", file, row, name)
+    if isinstance(raw, (bool, np.bool_)) or not isinstance(
+        raw, (int, float, np.integer, np.floating)
+    ):
+        raise _err(f"column '{col}' is {_show(raw)}, not a number", file, row, name)
+    try:
+        x = float(raw)
+    except OverflowError:
+        raise _err(f"column '{col}' is a number too large to hold", file, row, name) from None
     if not math.isfinite(x):
         raise _err(f"column '{col}' is {raw!r}; it must be a finite number", file, row, name)
     return x
@@ -117,6 +196,22 @@ def _text(raw: Any) -> str:
     if raw is None or (isinstance(raw, float) and math.isnan(raw)):
         return ""
     return str(raw).strip()
+
+
+def _is_formula(raw: Any) -> bool:
+    """A worksheet formula: text starting with '=' or an openpyxl array/data-table formula."""
+    if isinstance(raw, str):
+        return raw.strip().startswith("=")
+    return type(raw).__name__ in ("ArrayFormula", "DataTableFormula")
+
+
+def _show(raw: Any) -> str:
+    """A cell value for a message (short, no object addresses)."""
+    if isinstance(raw, (str, int, float, bool, type(None))):
+        text = repr(raw)
+    else:
+        text = f"a {type(raw).__name__} value"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _build_dist(kind: str, r: dict, file: str, row: int, name: str) -> D.Dist:
@@ -180,18 +275,39 @@ def _build_dist(kind: str, r: dict, file: str, row: int, name: str) -> D.Dist:
     raise _err(f"unknown distribution {kind!r}", file, row, name)
 
 
+def _check_mean(kind: str, dist: D.Dist, v: float, file: str, row: int, name: str,
+                r: dict) -> None:
+    """Explicit beta counts or gamma shape/scale must agree with the base value (their mean):
+    otherwise the base case and the PSA describe different numbers."""
+    explicit = (kind == "beta" and r.get("alpha") is not None and r.get("beta") is not None) or (
+        kind == "gamma" and r.get("shape") is not None and r.get("scale") is not None)
+    if not explicit:
+        return
+    mean = dist.mean()
+    if abs(v - mean) > MEAN_TOL * abs(mean) + 1e-12:
+        raise _err(f"value {v:g} disagrees with the mean {mean:.6g} of its {dist.describe()} "
+                   f"(more than {MEAN_TOL:.0%} apart); fix the value or the distribution",
+                   file, row, name)
+
+
 def parse_row(raw: dict, file: str, row: int) -> Parameter:
     """Validate one row (a dict of column -> cell value) into a :class:`Parameter`."""
     name = _text(raw.get("name"))
     if not name:
         raise _err("the name is empty", file, row, None)
-    if not NAME_RE.match(name):
+    if _is_formula(raw.get("name")) or not NAME_RE.match(name):
         raise _err(
             "a name must start with a letter or _ and hold only letters, digits and _",
             file,
             row,
             name,
         )
+    if name in RESERVED:
+        raise _err(f"the name {name!r} is reserved (it clashes with the sample view's "
+                   f"{name!r}); rename the parameter", file, row, name)
+    for col in TEXT:
+        if _is_formula(raw.get(col)):
+            raise _err(f"column '{col}' holds a formula; enter a value", file, row, name)
     r: dict[str, Any] = {c: _num(raw.get(c), c, file, row, name) for c in NUMERIC}
     if r["value"] is None:
         raise _err("the value is empty", file, row, name)
@@ -208,12 +324,11 @@ def parse_row(raw: dict, file: str, row: int) -> Parameter:
         raise _err(f"unknown distribution {kind!r}{hint}; choose from {KINDS}", file, row, name)
     v = r["value"]
     u = unit.lower()
-    if u in UNIT_01 and not 0 <= v <= 1:
-        raise _err(f"value {v:g} is a {u}; it must lie in [0, 1]", file, row, name)
-    if u == "utility" and v > 1:
-        raise _err(f"value {v:g} is a utility; it cannot exceed 1", file, row, name)
-    if u.startswith(("dkk", "gbp", "eur", "usd")) and v < 0:
-        raise _err(f"value {v:g} is a cost; it cannot be negative", file, row, name)
+    bounds = unit_bounds(unit)
+    # probabilities, utilities and costs first; other bounded units after the distribution
+    # (whose own message, e.g. 'gamma mean -10 must be > 0', is the more specific one)
+    if bounds is not None and bounds[0] in (*UNIT_01, "utility", "cost"):
+        _check_value(unit, v, file, row, name)
     group = _text(raw.get("group")) or None
     if kind == "dirichlet":
         if group is None:
@@ -232,6 +347,16 @@ def parse_row(raw: dict, file: str, row: int) -> Parameter:
             raise _err(
                 f"value {v:g} lies outside the support [{lo:g}, {hi:g}] of {kind}", file, row, name
             )
+        if bounds is not None and kind != "fixed" and not (bounds[1] <= lo and hi <= bounds[2]):
+            what, blo, bhi = bounds
+            better = {"probability": "beta", "proportion": "beta", "utility": "beta"}.get(
+                what, "gamma or lognormal")
+            raise _err(
+                f"a {kind} distribution takes values in [{lo:g}, {hi:g}], but a {what} must be "
+                f"{_bounds_text(blo, bhi)}; draws would be impossible (use {better})",
+                file, row, name)
+        _check_value(unit, v, file, row, name)
+        _check_mean(kind, dist, v, file, row, name, r)
     low, high = r["low"], r["high"]
     if (low is None) != (high is None):
         raise _err("give both low and high, or neither", file, row, name)
@@ -242,6 +367,9 @@ def parse_row(raw: dict, file: str, row: int) -> Parameter:
             raise _err(f"value {v:g} lies outside its range [{low:g}, {high:g}]", file, row, name)
         if u in UNIT_01 and not (0 <= low and high <= 1):
             raise _err(f"range [{low:g}, {high:g}] of a {u} must lie in [0, 1]", file, row, name)
+        if bounds is not None and not (bounds[1] <= low and high <= bounds[2]):
+            raise _err(f"range [{low:g}, {high:g}] of a {bounds[0]} must be "
+                       f"{_bounds_text(bounds[1], bounds[2])}", file, row, name)
     return Parameter(
         name,
         v,
@@ -259,15 +387,39 @@ def parse_row(raw: dict, file: str, row: int) -> Parameter:
 
 
 # --------------------------------------------------------------------------- readers
+def _os_error(exc: OSError, path: Path) -> InputError:
+    reason = exc.strerror or type(exc).__name__
+    return InputError(f"cannot read the file ({reason})", file=str(path))
+
+
 def _records_csv(path: Path) -> Iterator[tuple[int, dict]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file (is it a CSV?)", file=str(path)) from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _os_error(exc, path) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("UTF-16 text, not UTF-8; save the file as 'CSV UTF-8' (or as XLSX)",
+                         file=str(path), row=1)
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise InputError("the file holds NUL bytes; it is not a text CSV (binary, or saved as "
+                         "UTF-16?)", file=str(path), row=line)
     try:
-        rows = list(csv.reader(text.splitlines()))
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as "
+                         "'CSV UTF-8' (or as XLSX)", file=str(path), row=line) from None
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for cells in reader:
+            rows.append(cells)
+            if len(rows) > MAX_ROWS + 1:
+                raise InputError(f"more than {MAX_ROWS} rows", file=str(path))
     except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}", file=str(path)) from None
+        raise InputError(f"malformed CSV: {exc} (an unclosed or stray quote?)",
+                         file=str(path), row=len(rows) + 1) from None
     if not rows:
         raise InputError("the file is empty", file=str(path))
     header = [h.strip().lower() for h in rows[0]]
@@ -284,7 +436,21 @@ def _records_csv(path: Path) -> Iterator[tuple[int, dict]]:
         yield i, dict(zip(header, cells, strict=False))
 
 
-def _records_xlsx(path: Path) -> Iterator[tuple[int, dict]]:
+def _xml_refused(exc: BaseException) -> bool:
+    """True if defusedxml stopped the parse (DTD, entities, external references)."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if type(e).__module__.startswith("defusedxml"):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+def _sheet_rows(path: Path) -> list[tuple[int, tuple]]:
+    """(row number, cell values) of the first worksheet's non-empty rows, read as stored values
+    (no formula is evaluated: ``data_only=False`` shows formulas, which are errors)."""
     import zipfile
 
     try:
@@ -292,88 +458,168 @@ def _records_xlsx(path: Path) -> Iterator[tuple[int, dict]]:
         from openpyxl import load_workbook
     except ImportError as exc:  # pragma: no cover
         raise InputError(f"cannot read XLSX: {exc}", file=str(path)) from None
+    with open(path, "rb") as f:
+        magic = f.read(8)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError("a password-protected workbook or an old .xls file; save it as .xlsx "
+                         "without a password", file=str(path))
+    wb = None
     try:
         with zipfile.ZipFile(path) as z:
-            total = sum(i.file_size for i in z.infolist())
-            if total > 10 * MAX_BYTES:
+            infos = z.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNPACKED or len(infos) > 10_000:
                 raise InputError(
-                    f"the workbook unpacks to {total / 2**20:.0f} MiB; refusing "
-                    "to read more than 200 MiB",
+                    f"the workbook unpacks to {total / 2**20:.0f} MiB in {len(infos)} parts; "
+                    f"refusing to read more than {MAX_UNPACKED // 2**20} MiB",
                     file=str(path),
                 )
-            if any(n.startswith("xl/externalLinks/") for n in z.namelist()):
+            names = [i.filename for i in infos]
+            if any(n.startswith("xl/externalLinks/") for n in names):
                 raise InputError(
                     "the workbook has external links; paste values instead", file=str(path)
                 )
-        wb = load_workbook(path, read_only=True, data_only=False)
+        wb = load_workbook(path, read_only=True, data_only=False, keep_vba=False,
+                           keep_links=False)
+        sheets = wb.worksheets
+        if not sheets:
+            raise InputError("the workbook has no worksheet", file=str(path))
+        ws = sheets[0]
+        ws.reset_dimensions()  # do not trust a stored dimension (it could claim 16384 columns)
+        out: list[tuple[int, tuple]] = []
+        for i, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+            if i > MAX_ROWS + 1:
+                raise InputError(f"more than {MAX_ROWS} rows", file=str(path))
+            if i == 1 or any(c is not None and _text(c) for c in cells):
+                out.append((i, tuple(cells)))
+        for other in sheets[1:]:
+            head = next(other.iter_rows(max_row=1, values_only=True), ())
+            cols = {_text(h).lower() for h in head if isinstance(h, str)}
+            if {"name", "value"} <= cols:
+                raise InputError(
+                    f"sheet {other.title!r} also looks like a parameter table, but only the "
+                    f"first sheet ({ws.title!r}) is read; put every parameter on one sheet or "
+                    "use one file per table",
+                    file=str(path),
+                )
+        return out
     except InputError:
         raise
     except Exception as exc:
+        if _xml_refused(exc):
+            raise InputError("the workbook's XML declares a DTD or entities (an XML bomb or "
+                             "external reference?); refusing to read it",
+                             file=str(path)) from None
         raise InputError(
             f"not a readable XLSX workbook ({type(exc).__name__})", file=str(path)
         ) from None
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    try:
-        header_row = next(it)
-    except StopIteration:
-        raise InputError("the workbook's first sheet is empty", file=str(path)) from None
-    header = [_text(h).lower() for h in header_row]
+    finally:
+        if wb is not None:
+            wb.close()
+
+
+def _records_xlsx(path: Path) -> Iterator[tuple[int, dict]]:
+    rows = _sheet_rows(path)
+    if not rows or not any(c is not None and _text(c) for c in rows[0][1]):
+        raise InputError("the workbook's first sheet is empty", file=str(path))
+    header = [_text(h).lower() for h in rows[0][1]]
     yield 1, {"__header__": header}
-    for i, cells in enumerate(it, start=2):
-        if i > MAX_ROWS:
-            raise InputError(f"more than {MAX_ROWS} rows", file=str(path))
-        if not any(c is not None and _text(c) for c in cells):
-            continue
-        rec = {}
+    for i, cells in rows[1:]:
+        rec: dict[str, Any] = {}
         for h, c in zip(header, cells, strict=False):
-            if isinstance(c, str) and c.startswith("=") and h in NUMERIC:
-                raise InputError(
-                    f"column '{h}' holds a formula ({c!r}); enter a value",
-                    file=str(path),
-                    row=i,
-                    parameter=_text(rec.get("name")) or None,
-                )
             rec[h] = c
+        for h, c in zip(header, cells, strict=False):
+            if _is_formula(c):
+                where = f"column '{h}'" if h else "a cell"
+                raise InputError(f"{where} holds a formula; enter a value",
+                                 file=str(path), row=i,
+                                 parameter=_text(rec.get("name")) or None)
+        if len(cells) > len(header) and any(c is not None and _text(c)
+                                             for c in cells[len(header):]):
+            raise InputError(f"a value stands right of the last header column "
+                             f"({len(header)} columns)", file=str(path), row=i)
         yield i, rec
-    wb.close()
 
 
-def read_file(path: str | Path) -> list[Parameter]:
-    """Read and validate one CSV or XLSX parameter file."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", file=str(path))
-    if not path.is_file():
-        raise InputError("not a file", file=str(path))
-    if path.stat().st_size > MAX_BYTES:
-        raise InputError("file larger than 20 MiB; is it really a parameter table?", file=str(path))
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        records = _records_csv(path)
-    elif suffix in (".xlsx", ".xlsm"):
-        records = _records_xlsx(path)
-    else:
-        raise InputError("a parameter table must be .csv or .xlsx", file=str(path))
-    _, head = next(records)
-    header = head["__header__"]
+def check_header(header: list[str], file: str) -> None:
+    """Required, duplicated and unknown columns (with 'did you mean' hints)."""
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         unknown = [h for h in header if h and h not in COLUMNS]
         hints = [f"{u!r} -> {difflib.get_close_matches(u, missing, n=1)[0]!r}" for u in unknown
                  if difflib.get_close_matches(u, missing, n=1)]
         hint = f" (misspelt? {', '.join(hints)})" if hints else ""
-        raise InputError(f"missing column(s): {', '.join(missing)}{hint}", file=str(path),
-                         row=1)
+        if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+            sep = next(sep for sep in ";\t|" if sep in header[0])
+            hint = (f" (the header looks separated by {sep!r}; save the table with commas, "
+                    "or as XLSX)")
+        raise InputError(f"missing column(s): {', '.join(missing)}{hint}", file=file, row=1)
     dup = sorted({h for h in header if h and header.count(h) > 1})
     if dup:
-        raise InputError(f"duplicated column(s): {', '.join(dup)}", file=str(path), row=1)
+        raise InputError(f"duplicated column(s): {', '.join(dup)}", file=file, row=1)
     unknown = [h for h in header if h and h not in COLUMNS]
     if unknown:
         near = difflib.get_close_matches(unknown[0], COLUMNS, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise InputError(f"unknown column {unknown[0]!r}{hint}", file=str(path), row=1)
-    return [parse_row(rec, str(path), i) for i, rec in records]
+        raise InputError(f"unknown column {unknown[0]!r}{hint}", file=file, row=1)
+
+
+def read_file(path: str | Path) -> list[Parameter]:
+    """Read and validate one CSV or XLSX parameter file."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            raise InputError("file not found", file=str(path))
+        if not path.is_file():
+            raise InputError("not a file", file=str(path))
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _os_error(exc, path) from None
+    if size > MAX_BYTES:
+        raise InputError("file larger than 20 MiB; is it really a parameter table?", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        records = _records_csv(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        records = _records_xlsx(path)
+    elif suffix in (".xls", ".ods", ".numbers"):
+        raise InputError(f"{suffix} workbooks cannot be read; save the table as .xlsx or .csv",
+                         file=str(path))
+    else:
+        raise InputError("a parameter table must be .csv or .xlsx", file=str(path))
+    _, head = next(records)
+    check_header(head["__header__"], str(path))
+    params = [parse_row(rec, str(path), i) for i, rec in records]
+    if not params:
+        raise InputError("no parameter rows below the header", file=str(path))
+    return params
+
+
+TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+FOREIGN_SUFFIXES = (".xls", ".ods", ".numbers")
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """The parameter files of a folder: every .csv/.xlsx/.xlsm (any case), sorted by name;
+    hidden files and Excel lock files (``~$...``) are skipped; .xls/.ods are errors."""
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise InputError(f"cannot list the folder ({exc.strerror or type(exc).__name__})",
+                         file=str(folder)) from None
+    files = []
+    for f in entries:
+        if f.name.startswith((".", "~$")) or f.is_dir():
+            continue
+        suffix = f.suffix.lower()
+        if suffix in FOREIGN_SUFFIXES:
+            raise InputError(f"{suffix} workbooks cannot be read; save the table as .xlsx or "
+                             ".csv (or move it out of the folder)", file=str(f))
+        if suffix in TABLE_SUFFIXES:
+            files.append(f)
+    if not files:
+        raise InputError("no .csv or .xlsx parameter files in the folder", file=str(folder))
+    return files
 
 
 class ParameterTable:
@@ -408,27 +654,40 @@ class ParameterTable:
             total = sum(self._params[m].value for m in members)
             if abs(total - 1) > 1e-9:
                 raise InputError(
-                    f"dirichlet group {g!r} values sum to {total:.12g}, not 1",
+                    f"dirichlet group {g!r} values sum to {total:.12g}, not 1 (members: "
+                    f"{', '.join(members)})",
                     file=first.file,
                     row=first.row,
                     parameter=first.name,
                 )
+            counts = sum(self._params[m].alpha or 0.0 for m in members)
+            for m in members:
+                p = self._params[m]
+                mean = (p.alpha or 0.0) / counts
+                if abs(p.value - mean) > MEAN_TOL * mean + 1e-12:
+                    raise InputError(
+                        f"dirichlet value {p.value:g} disagrees with its share of the group's "
+                        f"counts ({p.alpha:g} of {counts:g} = {mean:.6g}); fix the value or "
+                        "the count",
+                        file=p.file,
+                        row=p.row,
+                        parameter=p.name,
+                    )
 
     @classmethod
     def read(cls, *paths: str | Path) -> ParameterTable:
-        """Read CSV/XLSX files, or folders of them (every *.csv and *.xlsx, sorted)."""
+        """Read CSV/XLSX files, or folders of them (see :func:`folder_files`)."""
         params: list[Parameter] = []
         if not paths:
             raise InputError("no parameter files given")
         for path in paths:
             path = Path(path)
-            if path.is_dir():
-                files = sorted(list(path.glob("*.csv")) + list(path.glob("*.xlsx")))
-                if not files:
-                    raise InputError(
-                        "no .csv or .xlsx parameter files in the folder", file=str(path)
-                    )
-                for f in files:
+            try:
+                is_dir = path.is_dir()
+            except OSError as exc:
+                raise _os_error(exc, path) from None
+            if is_dir:
+                for f in folder_files(path):
                     params += read_file(f)
             else:
                 params += read_file(path)
@@ -438,9 +697,7 @@ class ParameterTable:
     def from_frame(cls, df: pd.DataFrame, file: str = "<frame>") -> ParameterTable:
         """Build from a DataFrame with the table's columns."""
         cols = [str(c).strip().lower() for c in df.columns]
-        missing = [c for c in REQUIRED if c not in cols]
-        if missing:
-            raise InputError(f"missing column(s): {', '.join(missing)}", file=file, row=1)
+        check_header(cols, file)
         recs = df.set_axis(cols, axis=1).to_dict("records")
         return cls(parse_row(r, file, i) for i, r in enumerate(recs, start=2))
 

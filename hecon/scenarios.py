@@ -9,8 +9,8 @@ A scenario file (``scenarios/<name>.yaml``)::
       c_device: {multiply: 0.7}      # scales every sample (base case and PSA draws)
       u_post_shock: {value: 0.77}    # fixes the parameter at a value
 
-Unknown keys, settings and parameter names are errors with a "did you mean" suggestion; nothing
-is ignored silently.
+Unknown keys, settings and parameter names are errors with a "did you mean" suggestion; a key
+given twice is an error (YAML would silently keep the last); nothing is ignored silently.
 """
 
 from __future__ import annotations
@@ -28,6 +28,64 @@ from hecon.errors import InputError
 
 TOP_KEYS = ("description", "settings", "parameters")
 OPS = ("value", "multiply", "add")
+MAX_YAML_BYTES = 2**20
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, line: int) -> None:
+        super().__init__(f"key {key!r} appears twice")
+        self.key, self.line = key, line
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping key given twice."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            if key in seen:
+                raise _DuplicateKey(key, key_node.start_mark.line + 1)
+            seen.add(key)
+        except TypeError:  # unhashable key: the base constructor explains
+            pass
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def load_yaml(path: str | Path, what: str = "YAML file") -> Any:
+    """Read a YAML file safely (no object construction, duplicate keys refused, at most
+    1 MiB); every problem is an :class:`InputError` naming the file (and line)."""
+    path = Path(path)
+    file = str(path)
+    try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise InputError(f"{what} larger than 1 MiB", file=file)
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", file=file) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read {what}: not UTF-8 text (byte {exc.start})",
+                         file=file) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} ({exc.strerror or type(exc).__name__})",
+                         file=file) from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506  (a SafeLoader subclass)
+    except _DuplicateKey as exc:
+        raise InputError(f"line {exc.line}: key {exc.key!r} appears twice (YAML would "
+                         "silently keep the last)", file=file) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(f"malformed YAML{where}: {problem}", file=file) from None
+    except RecursionError:
+        raise InputError("malformed YAML: nested too deeply", file=file) from None
 
 
 def did_you_mean(name: str, options: Iterable[str]) -> str:
@@ -108,18 +166,11 @@ def load_scenario(
     """Read and validate one scenario file."""
     path = Path(path)
     file = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("scenario file not found", file=file) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read scenario file: {exc}", file=file) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}".splitlines()[0], file=file) from None
+    data = load_yaml(path, "scenario file")
     if not isinstance(data, Mapping):
         raise InputError("a scenario file must be a mapping with a description", file=file)
     for key in data:
-        if key not in TOP_KEYS:
+        if not isinstance(key, str) or key not in TOP_KEYS:
             raise InputError(f"unknown key {key!r}{did_you_mean(str(key), TOP_KEYS)}", file=file)
     desc = data.get("description")
     if not isinstance(desc, str) or not desc.strip():
@@ -129,7 +180,7 @@ def load_scenario(
         raise InputError("'settings' must be a mapping", file=file)
     valid = list(valid_settings)
     for key in settings:
-        if key not in valid:
+        if not isinstance(key, str) or key not in valid:
             raise InputError(
                 f"unknown setting {key!r}{did_you_mean(str(key), valid)}", file=file
             )
@@ -139,6 +190,8 @@ def load_scenario(
     names = None if valid_parameters is None else list(valid_parameters)
     overrides = {}
     for name, raw in params_raw.items():
+        if not isinstance(name, str):
+            raise InputError(f"parameter name {name!r} is not text", file=file)
         if names is not None and name not in names:
             raise InputError(
                 f"unknown parameter{did_you_mean(str(name), names)}", file=file, parameter=name

@@ -1,20 +1,35 @@
 """Global sensitivity analysis with SALib: the SALib sample *is* the design.
 
-SALib samples the unit hypercube (one column per uncertain parameter); each column is mapped
-through its parameter's inverse CDF (:meth:`hecon.design.Design.from_unit`), the model
-evaluates the whole design in one vectorised pass, and SALib analyses the output array.
+SALib samples the unit hypercube (one column per uncertain parameter, bounds [0, 1]); each
+column is a probability that :meth:`hecon.design.Design.from_unit` maps through its parameter's
+inverse CDF. The model evaluates the whole design in one vectorised pass and SALib analyses the
+output array, so indices are for the parameters *as distributed in the table*.
 
-Unit-sample edges: a Sobol' point may be exactly 0, which maps to minus infinity for an
-unbounded distribution, so Sobol' points are mapped affinely into [1e-12, 1 - 1e-12] (a shift
-far below any Monte Carlo error). Morris levels include 0 and 1 by construction, so Morris
-works on the central 95% of each distribution: u -> 0.025 + 0.95 u (elementary effects are
-then per step of the 2.5th-97.5th percentile range). Members of a Dirichlet group are one
-SALib factor (``groups``), sampled together and normalised.
+Unit-sample edges (a probability of exactly 0 or 1 maps to -inf/+inf for an unbounded
+distribution):
+
+* Sobol': SALib's Saltelli scheme is built on a scrambled (LMS + digital shift) Sobol' sequence
+  (``scramble=True``). Scrambled points lie on the grid k / 2^30 (scipy's 30 bits), so one may be
+  exactly 0. Every value is moved to the midpoint of its grid cell,
+  ``u -> (floor(u 2^30) + 1/2) / 2^30``, which keeps each point in the same cell (the net's
+  stratification is untouched) and lands strictly inside (2^-31, 1 - 2^-31) -- at most 6.1
+  standard deviations out for a normal parameter.
+* Morris: the level grid i / (p - 1), i = 0..p-1, always includes 0 and 1, so level i is read
+  as the midpoint of the i-th of p equal-probability bins: ``u -> (u (p - 1) + 1/2) / p``
+  (p = 4: probabilities 0.125, 0.375, 0.625, 0.875). With an even p every Morris step then
+  moves a parameter's CDF by exactly 1/2, and elementary effects are reported per unit of
+  probability (change in output per unit change in the parameter's CDF): for a uniform(a, b)
+  parameter entering linearly with coefficient c, mu* = |c| (b - a).
+
+Dirichlet groups are one SALib factor (``groups``): their members switch together between the
+Saltelli matrices (or move together in a Morris step); each member's column is mapped through
+its Gamma(alpha) inverse CDF and the group is normalised to sum to 1. Naming any member (or the
+group's name) in ``names`` brings in the whole group; indices are reported per factor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,38 +40,157 @@ from hecon.design import Design
 from hecon.errors import InputError
 from hecon.parameters import ParameterTable
 
-EDGE = 1e-12
-MORRIS_RANGE = (0.025, 0.975)
+SOBOL_BITS = 30  # scipy.stats.qmc.Sobol's default resolution: points lie on k / 2^30
+METHODS = ("sobol", "morris")
+
+OutputLike = np.ndarray | Sequence[float] | Mapping[str, Any]
 
 
 @dataclass
 class GsaDesign:
-    """A SALib problem, its unit sample and the hecon design built from it."""
+    """A SALib design and the hecon :class:`~hecon.design.Design` built from it.
+
+    ``problem`` is the SALib problem dict (names, [0, 1] bounds, ``groups`` when a Dirichlet
+    group is present); ``unit`` the sample exactly as SALib returned it (what SALib's analysers
+    expect); ``probs`` the probabilities actually mapped through the inverse CDFs (``unit``
+    moved off 0 and 1, see the module docstring); ``design`` the parameter values, one row per
+    model evaluation; ``settings`` the sampling settings (n or r, levels, seed, ...).
+    """
 
     method: str
     problem: dict[str, Any]
     unit: np.ndarray
     design: Design
     settings: dict[str, Any] = field(default_factory=dict)
+    probs: np.ndarray | None = None
+
+    @property
+    def factors(self) -> list[str]:
+        """Factor names in SALib's order: parameters, with a Dirichlet group as one factor."""
+        p = self.problem
+        return list(dict.fromkeys(p["groups"])) if "groups" in p else list(p["names"])
+
+    @property
+    def n_rows(self) -> int:
+        """Number of model evaluations the design needs."""
+        return self.design.n
+
+
+# --------------------------------------------------------------------------------- helpers
+def _whole(x: Any, what: str, low: int) -> int:
+    try:
+        ok = not isinstance(x, bool) and float(x) == int(x) and int(x) >= low
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise InputError(f"{what} must be a whole number >= {low}, got {x!r}")
+    return int(x)
 
 
 def _problem(table: ParameterTable, names: Sequence[str] | None) -> dict[str, Any]:
-    names = list(table.uncertain_names if names is None else names)
-    if not names:
+    """SALib problem on [0, 1]^k; Dirichlet groups expanded to all members, one factor each."""
+    if isinstance(names, str):
+        names = [names]
+    requested = list(table.uncertain_names if names is None else names)
+    groups = table.groups()
+    out: list[str] = []
+    for n in requested:
+        if n in groups and n not in table:  # a group named by its group name
+            members = groups[n]
+        else:
+            p = table[n]  # unknown names are InputErrors with a suggestion
+            if not p.uncertain:
+                raise InputError(
+                    "a global sensitivity analysis needs uncertain parameters; this one is fixed",
+                    parameter=n,
+                )
+            members = groups[p.group] if p.group else [n]
+        out += [m for m in members if m not in out]
+    if not out:
         raise InputError("no uncertain parameters to analyse")
-    for n in names:
-        table[n]  # unknown names are errors with a suggestion
-        if not table[n].uncertain:
-            raise InputError("a global sensitivity analysis needs an uncertain parameter "
-                             "(this one is fixed)", parameter=n)
-    groups = [table[n].group or n for n in names]
-    problem: dict[str, Any] = {"num_vars": len(names), "names": names,
-                               "bounds": [[0.0, 1.0]] * len(names)}
-    if any(table[n].group for n in names):
-        problem["groups"] = groups
+    problem: dict[str, Any] = {
+        "num_vars": len(out),
+        "names": out,
+        "bounds": [[0.0, 1.0] for _ in out],
+    }
+    if any(table[n].group for n in out):
+        plain = {n for n in out if not table[n].group}
+        labels = []
+        for n in out:
+            g = table[n].group
+            labels.append(n if not g else (f"group:{g}" if g in plain else g))
+        problem["groups"] = labels
     return problem
 
 
+def _midpoint_sobol(u: np.ndarray) -> np.ndarray:
+    """Scrambled Sobol' points k / 2^30 -> cell midpoints (k + 1/2) / 2^30, never 0 or 1."""
+    m = float(2**SOBOL_BITS)
+    k = np.minimum(np.floor(u * m), m - 1)
+    return (k + 0.5) / m
+
+
+def _midpoint_levels(u: np.ndarray, levels: int) -> np.ndarray:
+    """Morris level i / (p - 1) -> (i + 1/2) / p, the midpoint of the i-th of p bins."""
+    i = np.clip(np.rint(u * (levels - 1)), 0, levels - 1)  # snap SALib's float levels
+    return (i + 0.5) / levels
+
+
+def _outputs(gd: GsaDesign, y: OutputLike, names_out: Sequence[str] | None) -> list[tuple]:
+    """(name or None, 1-D finite array of length n) per output."""
+    if isinstance(y, Mapping):
+        if names_out is not None:
+            raise InputError("give output names either as the mapping's keys or names_out")
+        items = [(str(k), np.asarray(v, dtype=float)) for k, v in y.items()]
+        if not items:
+            raise InputError("no outputs given")
+        for k, v in items:
+            if v.ndim != 1:
+                raise InputError(f"output {k!r} has shape {v.shape}; a 1-D array is needed")
+    else:
+        a = np.asarray(y, dtype=float)
+        if a.ndim == 1:
+            a = a[:, None]
+            named = names_out is not None
+        elif a.ndim == 2:
+            named = True
+        else:
+            raise InputError(f"the output has shape {a.shape}; give (n,) or (n, outputs)")
+        if names_out is None:
+            names_out = [f"y{j}" for j in range(a.shape[1])]
+        names_out = [str(s) for s in names_out]
+        if len(names_out) != a.shape[1]:
+            raise InputError(
+                f"{len(names_out)} output names for {a.shape[1]} output column(s)"
+            )
+        if len(set(names_out)) != len(names_out):
+            raise InputError("duplicate output names")
+        items = [(s if named else None, a[:, j]) for j, s in enumerate(names_out)]
+    n = gd.design.n
+    for k, v in items:
+        label = "the output" if k is None else f"output {k!r}"
+        if v.shape != (n,):
+            raise InputError(
+                f"{label} has {v.shape[0]} values; one value per design row ({n}) is needed"
+            )
+        bad = np.flatnonzero(~np.isfinite(v))
+        if bad.size:
+            raise InputError(f"{label} is not finite at design row {int(bad[0])} ({v[bad[0]]})")
+    return items
+
+
+def _long(frames: list[tuple[str | None, pd.DataFrame]]) -> pd.DataFrame:
+    if len(frames) == 1 and frames[0][0] is None:
+        return frames[0][1].reset_index(drop=True)
+    out = []
+    for name, t in frames:
+        t = t.copy()
+        t.insert(0, "output", name)
+        out.append(t)
+    return pd.concat(out, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------------- Sobol
 def sobol_design(
     table: ParameterTable,
     n: int = 1024,
@@ -64,59 +198,87 @@ def sobol_design(
     names: Sequence[str] | None = None,
     calc_second_order: bool = False,
 ) -> GsaDesign:
-    """Saltelli/Sobol' design for first-order and total indices: N x (k + 2) rows
-    (N x (2k + 2) with second-order indices), k the number of factors."""
-    if int(n) != n or n < 2 or (int(n) & (int(n) - 1)) != 0:
-        raise InputError(f"the Sobol base sample size must be a power of 2, got {n!r}")
+    """Saltelli design on a scrambled Sobol' sequence for first-order and total indices.
+
+    ``n`` (the base sample size, a power of 2) gives n (k + 2) rows, or n (2k + 2) with
+    ``calc_second_order``, k the number of factors (a Dirichlet group counts once). ``names``
+    defaults to every uncertain parameter; other parameters stay at their base values.
+    """
+    n = _whole(n, "the Sobol' base sample size n", 2)
+    if n & (n - 1):
+        lo = 1 << (n.bit_length() - 1)
+        raise InputError(
+            f"the Sobol' base sample size n must be a power of 2 (e.g. {lo} or {2 * lo}), got {n}"
+        )
     from SALib.sample import sobol
 
     problem = _problem(table, names)
-    u = sobol.sample(problem, int(n), calc_second_order=calc_second_order, scramble=True,
-                     seed=seed)
-    u = EDGE + (1 - 2 * EDGE) * u
-    d = Design.from_unit(table, u, problem["names"])
+    u = sobol.sample(
+        problem,
+        n,
+        calc_second_order=bool(calc_second_order),
+        scramble=True,
+        seed=np.random.default_rng(seed),
+    )
+    probs = _midpoint_sobol(u)
+    d = Design.from_unit(table, probs, problem["names"])
     d = Design(d.values, d.names, [f"sobol{i}" for i in range(d.n)], "sobol")
-    return GsaDesign("sobol", problem, u, d, {"n": int(n), "seed": seed,
-                                              "calc_second_order": calc_second_order})
+    settings = {
+        "n": n,
+        "seed": seed,
+        "calc_second_order": bool(calc_second_order),
+        "scramble": True,
+        "edge": f"midpoint of the 2^-{SOBOL_BITS} grid cell",
+    }
+    return GsaDesign("sobol", problem, u, d, settings, probs)
 
 
-def _y(gd: GsaDesign, y: np.ndarray) -> np.ndarray:
-    y = np.asarray(y, dtype=float)
-    if y.shape != (gd.design.n,):
-        raise InputError(f"the output has shape {y.shape}; one value per design row "
-                         f"({gd.design.n}) is needed")
-    if not np.isfinite(y).all():
-        raise InputError(f"the output is not finite at design row "
-                         f"{int(np.flatnonzero(~np.isfinite(y))[0])}")
-    return y
+def sobol_indices(
+    gd: GsaDesign,
+    y: OutputLike,
+    names_out: Sequence[str] | None = None,
+    conf_level: float = 0.95,
+    seed: int = 1,
+    num_resamples: int = 100,
+) -> pd.DataFrame:
+    """First-order (S1) and total (ST) Sobol' indices with bootstrap confidence half-widths.
 
-
-def _factor_names(gd: GsaDesign) -> list[str]:
-    p = gd.problem
-    return list(dict.fromkeys(p["groups"])) if "groups" in p else list(p["names"])
-
-
-def sobol_indices(gd: GsaDesign, y: np.ndarray, conf_level: float = 0.95,
-                  seed: int = 1) -> pd.DataFrame:
-    """First-order (S1) and total (ST) Sobol indices with confidence half-widths
-    (bootstrap), one row per factor (parameter or Dirichlet group)."""
+    ``y`` holds the model output for every design row: an array (n,), an array (n, m) of m
+    outputs (named by ``names_out``, default y0, y1, ...), or a mapping name -> array (n,) such
+    as :func:`gsa_outputs` returns. Columns: parameter, S1, S1_conf, ST, ST_conf, one row per
+    factor; several outputs (or ``names_out`` given) give a long table with an ``output``
+    column first. An output with no variance gets every index 0 (they are undefined).
+    """
     if gd.method != "sobol":
-        raise InputError("sobol_indices needs a design from sobol_design")
+        raise InputError(f"sobol_indices needs a design from sobol_design, not {gd.method!r}")
+    if not 0 < conf_level < 1:
+        raise InputError(f"conf_level must lie strictly between 0 and 1, got {conf_level!r}")
+    num_resamples = _whole(num_resamples, "num_resamples", 2)
     from SALib.analyze import sobol
 
-    y = _y(gd, y)
-    if np.ptp(y) == 0:  # no variance: every index is 0 (SALib would divide by zero)
-        k = len(_factor_names(gd))
-        z = np.zeros(k)
-        return pd.DataFrame({"parameter": _factor_names(gd), "S1": z, "S1_conf": z,
-                             "ST": z, "ST_conf": z})
-    res = sobol.analyze(gd.problem, y, calc_second_order=gd.settings["calc_second_order"],
-                        conf_level=conf_level, seed=seed)
-    return pd.DataFrame({"parameter": _factor_names(gd), "S1": res["S1"],
-                         "S1_conf": res["S1_conf"], "ST": res["ST"],
-                         "ST_conf": res["ST_conf"]})
+    factors = gd.factors
+    frames = []
+    for name, v in _outputs(gd, y, names_out):
+        if np.ptp(v) == 0:  # SALib would divide by a zero variance
+            z = np.zeros(len(factors))
+            res: dict[str, Any] = {"S1": z, "S1_conf": z, "ST": z, "ST_conf": z}
+        else:
+            res = sobol.analyze(
+                gd.problem,
+                v,
+                calc_second_order=gd.settings["calc_second_order"],
+                num_resamples=num_resamples,
+                conf_level=conf_level,
+                seed=np.random.default_rng(seed),  # SALib ignores a falsy seed such as 0
+            )
+        t = pd.DataFrame({"parameter": factors})
+        for col in ("S1", "S1_conf", "ST", "ST_conf"):
+            t[col] = np.asarray(res[col], dtype=float)
+        frames.append((name, t))
+    return _long(frames)
 
 
+# ---------------------------------------------------------------------------------- Morris
 def morris_design(
     table: ParameterTable,
     r: int = 100,
@@ -124,46 +286,96 @@ def morris_design(
     seed: int = 20240404,
     names: Sequence[str] | None = None,
 ) -> GsaDesign:
-    """Morris elementary-effects design: ``r`` trajectories of k + 1 rows each, on the central
-    95% of each distribution."""
-    if int(r) != r or r < 2:
-        raise InputError(f"Morris needs at least 2 trajectories, got {r!r}")
-    if int(levels) != levels or levels < 2 or levels % 2:
-        raise InputError(f"Morris levels must be an even whole number >= 2, got {levels!r}")
+    """Morris elementary-effects design: ``r`` trajectories of k + 1 rows (k factors).
+
+    Level i of the even ``levels`` = p grid is the probability (i + 1/2) / p (see the module
+    docstring), so no parameter is ever sampled at an infinite tail.
+    """
+    r = _whole(r, "the number of Morris trajectories r", 2)
+    levels = _whole(levels, "the number of Morris levels", 2)
+    if levels % 2:
+        raise InputError(f"the number of Morris levels must be even, got {levels}")
     from SALib.sample import morris
 
     problem = _problem(table, names)
-    u = morris.sample(problem, int(r), num_levels=int(levels), seed=seed)
-    lo, hi = MORRIS_RANGE
-    d = Design.from_unit(table, lo + (hi - lo) * u, problem["names"])
+    u = morris.sample(problem, r, num_levels=levels, seed=np.random.default_rng(seed))
+    probs = _midpoint_levels(u, levels)
+    d = Design.from_unit(table, probs, problem["names"])
     d = Design(d.values, d.names, [f"morris{i}" for i in range(d.n)], "morris")
-    return GsaDesign("morris", problem, u, d, {"r": int(r), "levels": int(levels),
-                                               "seed": seed})
+    settings = {
+        "r": r,
+        "levels": levels,
+        "seed": seed,
+        "edge": "level i -> probability (i + 1/2) / levels",
+    }
+    return GsaDesign("morris", problem, u, d, settings, probs)
 
 
-def morris_indices(gd: GsaDesign, y: np.ndarray, conf_level: float = 0.95,
-                   seed: int = 1) -> pd.DataFrame:
-    """Morris mu, mu_star (mean absolute elementary effect), sigma and the confidence
-    half-width of mu_star, per factor; effects are per unit of the [0, 1] level scale."""
+def morris_indices(
+    gd: GsaDesign,
+    y: OutputLike,
+    names_out: Sequence[str] | None = None,
+    conf_level: float = 0.95,
+    seed: int = 1,
+) -> pd.DataFrame:
+    """Morris screening: mu, mu_star (mean absolute elementary effect), sigma and the bootstrap
+    confidence half-width of mu_star, one row per factor.
+
+    Elementary effects are per unit of probability (output change per unit change of the
+    factor's CDF; each Morris step moves the CDF by 1/2). ``y`` and ``names_out`` as in
+    :func:`sobol_indices`.
+    """
     if gd.method != "morris":
-        raise InputError("morris_indices needs a design from morris_design")
+        raise InputError(f"morris_indices needs a design from morris_design, not {gd.method!r}")
+    if not 0 < conf_level < 1:
+        raise InputError(f"conf_level must lie strictly between 0 and 1, got {conf_level!r}")
     from SALib.analyze import morris
 
-    y = _y(gd, y)
-    res = morris.analyze(gd.problem, gd.unit, y, conf_level=conf_level,
-                         num_levels=gd.settings["levels"], seed=seed)
-    return pd.DataFrame({"parameter": _factor_names(gd), "mu": np.asarray(res["mu"]),
-                         "mu_star": np.asarray(res["mu_star"]),
-                         "sigma": np.asarray(res["sigma"]),
-                         "mu_star_conf": np.asarray(res["mu_star_conf"])})
+    p = gd.settings["levels"]
+    per_prob = p / (p - 1)  # d(level scale) / d(probability) of the midpoint map
+    factors = gd.factors
+    frames = []
+    for name, v in _outputs(gd, y, names_out):
+        res = morris.analyze(
+            gd.problem,
+            gd.unit,
+            v,
+            conf_level=conf_level,
+            num_levels=p,
+            seed=np.random.default_rng(seed),
+        )
+        if list(res["names"]) != factors:  # pragma: no cover - SALib ordering guard
+            raise RuntimeError(f"SALib returned factors {list(res['names'])}, not {factors}")
+        t = pd.DataFrame({"parameter": factors})
+        for col in ("mu", "mu_star", "sigma", "mu_star_conf"):
+            t[col] = per_prob * np.asarray(res[col], dtype=float)
+        frames.append((name, t))
+    return _long(frames)
 
 
-def gsa_outputs(costs: np.ndarray, effects: np.ndarray, wtp: float) -> dict[str, np.ndarray]:
-    """The outputs indices are reported for, from (n, 2) arrays with the intervention in
-    column 0 and the comparator in column 1: INMB at ``wtp``, incremental cost and effect."""
+# --------------------------------------------------------------------------------- outputs
+def gsa_outputs(
+    costs: np.ndarray, qalys: np.ndarray, wtp: float | Sequence[float]
+) -> dict[str, np.ndarray]:
+    """The outputs indices are reported for, from (n, 2) arrays of costs and QALYs with the
+    intervention in column 0 and the comparator in column 1.
+
+    Returns ``inmb_<wtp>`` = wtp * dQ - dC for each threshold in ``wtp`` (a number or a
+    sequence; keys formatted with ``:g``, e.g. ``inmb_350000``), ``inc_cost`` = dC and
+    ``inc_qalys`` = dQ, each an array (n,). Pass the dict straight to :func:`sobol_indices`
+    or :func:`morris_indices`.
+    """
     c = np.asarray(costs, dtype=float)
-    e = np.asarray(effects, dtype=float)
-    if c.ndim != 2 or c.shape[1] != 2 or c.shape != e.shape:
-        raise InputError("costs and effects must both be (n, 2): intervention, comparator")
-    dc, de = c[:, 0] - c[:, 1], e[:, 0] - e[:, 1]
-    return {"inmb": wtp * de - dc, "inc_cost": dc, "inc_effect": de}
+    q = np.asarray(qalys, dtype=float)
+    if c.ndim != 2 or c.shape[1] != 2 or c.shape != q.shape:
+        raise InputError(
+            f"costs {c.shape} and QALYs {q.shape} must both be (n, 2): "
+            "intervention in column 0, comparator in column 1"
+        )
+    w = np.atleast_1d(np.asarray(wtp, dtype=float))
+    if w.ndim != 1 or w.size == 0 or not np.isfinite(w).all():
+        raise InputError(f"willingness to pay must be finite number(s), got {wtp!r}")
+    dc, dq = c[:, 0] - c[:, 1], q[:, 0] - q[:, 1]
+    out = {f"inmb_{x:g}": x * dq - dc for x in w}
+    out.update(inc_cost=dc, inc_qalys=dq)
+    return out

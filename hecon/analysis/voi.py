@@ -2,240 +2,643 @@
 
 ``nb`` is always net benefit (money or health) of shape (draws, strategies).
 
-EVPI = E[max_k NB_k] - max_k E[NB_k], estimated as the mean opportunity loss of the strategy
-with the highest mean; its Monte Carlo standard error is the SD of the per-draw loss / sqrt(n).
+EVPI
+    EVPI = E[max_k NB_k] - max_k E[NB_k], estimated as the mean over draws of the opportunity
+    loss ``loss_i = max_k nb_ik - nb_ik*`` of k*, the strategy with the highest mean (first
+    listed on a tie). Every loss is >= 0, so the estimate is >= 0 without any clamping. Its
+    Monte Carlo standard error is SD(loss) / sqrt(n).
 
-EVPPI of a parameter (or group) phi uses the regression metamodel of Strong, Oakley & Brennan
-(Med Decis Making 2014;34:311-26): the incremental net benefit of each strategy over the first
-is regressed on phi, the fitted values g estimate E[INB | phi], and
-EVPPI = mean_i max_k g_ik - max_k mean_i g_ik (the reference strategy's g is 0). The regression
-is a GAM-like least-squares fit: a natural cubic regression spline on quantile knots for each
-parameter (additive for a group, plus pairwise products of the linear terms for interactions).
-Its standard error comes from redrawing the coefficients from their sampling distribution
-(normal, covariance sigma^2 (B'B)^-1) and recomputing EVPPI. The fit is checked by r2 and by
-the largest standardised mean residual over deciles of the fitted values (``max_decile_z``,
-which should be small, say < 3, when the metamodel has no systematic lack of fit).
+Population EVPI
+    per-person value x sum_{t=0}^{years-1} incidence / (1 + r)^t: one new cohort of
+    ``incidence`` people a year for ``years`` whole years, each cohort discounted to the start
+    of its year, the first year undiscounted.
+
+EVPPI
+    The regression metamodel of Strong, Oakley & Brennan (Med Decis Making 2014;34:311-26).
+    The incremental net benefit of every strategy over the first, INB_j (n x (k-1); fewer fits
+    than one per strategy), is regressed on the parameter(s) phi; the fitted values g estimate
+    E[INB | phi] and EVPPI = mean_i max_k g_ik - max_k mean_i g_ik (the first strategy's g is
+    0), computed as a mean opportunity loss like EVPI. Two linear smoothers are available:
+
+    ``"spline"``: a natural cubic regression spline (Hastie, Tibshirani & Friedman 2009,
+    eq. 5.4) on ``knots`` knots at quantiles of the parameter, penalised by the integrated
+    squared second derivative with the penalty chosen per INB column by generalised
+    cross-validation (GCV; a penalty of 0 -- the plain least-squares spline -- is one of the
+    candidates). For a group: additive splines of every member plus the pairwise products of
+    the members' linear terms, one GCV penalty.
+
+    ``"gp"``: Gaussian-process regression with a linear mean (intercept + each input) and a
+    squared-exponential covariance sigma_f^2 exp(-sum_d (x_d - x'_d)^2 / l_d^2) on standardised
+    inputs, plus noise. The length scales l_d (with the noise ratio sigma_n^2 / sigma_f^2)
+    maximise the profile marginal likelihood on a random subsample of ``gp_points`` (<= 1000)
+    draws (best of a coarse grid, refined by L-BFGS-B with analytic gradients). The posterior
+    mean for all n draws is then computed from all n draws by the subset-of-regressors
+    approximation on ``gp_inducing`` inducing points -- a ridge regression on the kernel basis
+    k(x, z_1..z_q), with the linear mean unpenalised -- so no n x n matrix is ever formed. Its
+    ridge penalty (the noise ratio) is re-chosen by GCV on all n draws, which guards against
+    the white-noise optimum (tiny length scales) that the likelihood on a subsample sometimes
+    prefers.
+
+    ``"auto"`` (default): spline for one parameter, GP for a group of two or more (additive
+    splines miss interactions that GP captures).
+
+    Standard error (Strong et al. 2014, section 3.3): both smoothers are linear, g = S y with
+    S = B (B'B + lambda P)^-1 B' for basis B and penalty P, so cov(g) = sigma^2 S S', computed
+    through the basis: the smoother is W diag(h) W' for an orthonormal W (n x r, r the number
+    of basis terms) and shrinkage factors h, so cov(g) = sigma^2 W diag(h^2) W' and no n x n
+    matrix is ever formed; sigma^2 = RSS / (n - tr S). The
+    fitted values are redrawn ``se_draws`` times from N(g, sigma^2 S S'), EVPPI is recomputed
+    for each draw, and their SD is the SE. For the spline the draws of different INB columns
+    are correlated as their residuals are (exact, since all columns share one basis); for the
+    GP (a different basis per column) they are independent, as in Strong et al.'s code. The SE
+    covers the regression error only, not the Monte Carlo error of the n PSA draws themselves
+    (the EVPPI of the same model estimated from a fresh PSA sample varies by more).
+
+    Checks of the regression: ``r2`` per INB column (share of its variance explained by phi),
+    ``edf`` (effective number of parameters of each fit), and the mean residual within each
+    decile of the fitted values (``decile_residuals``, 10 x (k-1)) with the largest |mean| /
+    (residual SD / sqrt(decile size)) as ``max_decile_z``: around 3 or less when the metamodel
+    has no systematic lack of fit (10 deciles per column, roughly standard normal each);
+    clearly larger values mean the smoother missed structure and EVPPI is underestimated.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+from scipy import linalg, optimize
+from scipy.linalg import lapack
+from scipy.spatial.distance import cdist
 
 from hecon.errors import InputError
 
-KNOTS = 7
-SE_DRAWS = 200
+KNOTS = 8
+SE_DRAWS = 500
+GP_POINTS = 500
+GP_INDUCING = 300
+METHODS = ("auto", "spline", "gp")
+_DRAW_CHUNK = 4_000_000  # fitted values held at once while drawing for the SE
 
 
+# ----------------------------------------------------------------------------- input checks
 def _nb(nb: np.ndarray) -> np.ndarray:
     a = np.asarray(nb, dtype=float)
     if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1:
-        raise InputError(f"net benefit must be (draws, strategies), got shape {a.shape}")
+        raise InputError(f"net benefit must be a (draws, strategies) array with at least one "
+                         f"draw and one strategy, got shape {a.shape}", parameter="nb")
     if not np.isfinite(a).all():
-        raise InputError(f"net benefit is not finite in draw "
-                         f"{int(np.flatnonzero(~np.isfinite(a).all(axis=1))[0])}")
+        bad = int(np.flatnonzero(~np.isfinite(a).all(axis=1))[0])
+        raise InputError(f"net benefit is not finite (NaN or inf) in draw {bad}",
+                         parameter="nb")
     return a
 
 
+def _number(v: float, name: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(float(v)):
+        raise InputError(f"must be a finite number, got {v!r}", parameter=name)
+    return float(v)
+
+
+# ------------------------------------------------------------------------------------ EVPI
 def opportunity_loss(nb: np.ndarray) -> np.ndarray:
-    """Per-draw loss of choosing the strategy with the highest mean net benefit."""
+    """Per-draw loss (>= 0) of choosing the strategy with the highest mean net benefit:
+    ``max_k nb_ik - nb_ik*``, shape (n,)."""
     a = _nb(nb)
     best = int(np.argmax(a.mean(axis=0)))
     return a.max(axis=1) - a[:, best]
 
 
 def evpi(nb: np.ndarray) -> float:
-    """Expected value of perfect information per person."""
+    """Expected value of perfect information per person, E[max_k NB] - max_k E[NB], from net
+    benefit draws ``nb`` (n, k): the mean opportunity loss. 0 for one draw or one strategy."""
     return float(opportunity_loss(nb).mean())
 
 
 def evpi_se(nb: np.ndarray) -> float:
-    """Monte Carlo standard error of :func:`evpi` (0 with one draw)."""
+    """Monte Carlo standard error of :func:`evpi`: SD(loss) / sqrt(n) (0 with one draw)."""
     loss = opportunity_loss(nb)
     return float(loss.std(ddof=1) / np.sqrt(loss.size)) if loss.size > 1 else 0.0
 
 
 def evpi_curve(costs: np.ndarray, effects: np.ndarray,
                wtp: Sequence[float] | np.ndarray) -> pd.DataFrame:
-    """EVPI per person (and its MCSE) at each willingness to pay."""
+    """EVPI per person and its Monte Carlo SE at each willingness to pay, with net monetary
+    benefit NB = wtp x effect - cost. ``costs`` and ``effects`` are (n, k).
+    Columns: wtp, evpi, se."""
     c, e = np.asarray(costs, dtype=float), np.asarray(effects, dtype=float)
-    if c.shape != e.shape:
-        raise InputError(f"costs {c.shape} and effects {e.shape} differ in shape")
-    rows = [{"wtp": float(w), "evpi": evpi(w * e - c), "se": evpi_se(w * e - c)}
-            for w in np.atleast_1d(wtp)]
-    return pd.DataFrame(rows)
+    if c.ndim != 2 or c.shape != e.shape:
+        raise InputError(f"costs {c.shape} and effects {e.shape} must both be "
+                         f"(draws, strategies) arrays of the same shape", parameter="costs")
+    _nb(c)
+    _nb(e)
+    w = np.atleast_1d(np.asarray(wtp, dtype=float))
+    if w.ndim != 1 or w.size == 0 or not np.isfinite(w).all():
+        raise InputError("willingness-to-pay values must be a non-empty list of finite numbers",
+                         parameter="wtp")
+    rows = []
+    for x in w:
+        loss = opportunity_loss(x * e - c)
+        se = float(loss.std(ddof=1) / np.sqrt(loss.size)) if loss.size > 1 else 0.0
+        rows.append({"wtp": float(x), "evpi": float(loss.mean()), "se": se})
+    return pd.DataFrame(rows, columns=["wtp", "evpi", "se"])
 
 
+# ------------------------------------------------------------------------------ population
 def population_factor(incidence_per_year: float, years: int, discount_rate: float) -> float:
-    """Discounted number of people affected: sum_{t=0}^{years-1} incidence / (1 + r)^t
-    (annual cohorts, the first year undiscounted)."""
-    if not np.isfinite(incidence_per_year) or incidence_per_year < 0:
-        raise InputError(f"incidence must be a number >= 0, got {incidence_per_year!r}")
-    if int(years) != years or years < 1:
-        raise InputError(f"the decision horizon must be a whole number of years >= 1, "
-                         f"got {years!r}")
-    if not np.isfinite(discount_rate) or discount_rate <= -1:
-        raise InputError(f"discount rate must be > -1, got {discount_rate!r}")
+    """Discounted number of people affected by the decision:
+    ``sum_{t=0}^{years-1} incidence / (1 + r)^t`` (annual cohorts, the first year
+    undiscounted). ``years`` must be a whole number >= 1; ``discount_rate`` a fraction in
+    [0, 1) (0.035 for 3.5%)."""
+    inc = _number(incidence_per_year, "incidence_per_year")
+    if inc < 0:
+        raise InputError(f"must be >= 0, got {inc!r}", parameter="incidence_per_year")
+    if isinstance(years, bool) or not isinstance(years, Real) or not math.isfinite(years) \
+            or years != int(years) or years < 1:
+        raise InputError(f"the decision horizon must be a whole number of years >= 1, got "
+                         f"{years!r}", parameter="years")
+    r = _number(discount_rate, "discount_rate")
+    if not 0 <= r < 1:
+        raise InputError(f"must be a fraction in [0, 1) (0.035 for 3.5%), got {r!r}",
+                         parameter="discount_rate")
     t = np.arange(int(years))
-    return float(incidence_per_year * np.sum((1 + discount_rate) ** -t))
+    return float(inc * np.sum((1.0 + r) ** -t))
 
 
 def population_evpi(per_person: float, incidence_per_year: float, years: int,
                     discount_rate: float) -> float:
-    """Population EVPI (or EVPPI): per-person value x :func:`population_factor`."""
-    return float(per_person) * population_factor(incidence_per_year, years, discount_rate)
+    """Population EVPI (or EVPPI): ``per_person`` x :func:`population_factor`, i.e.
+    ``per_person * sum_{t=0}^{years-1} incidence / (1 + r)^t`` -- a new cohort each year,
+    the first year undiscounted. ``years`` must be a whole number >= 1."""
+    v = _number(per_person, "per_person")
+    if v < 0:
+        raise InputError(f"a value of information is >= 0, got {v!r}", parameter="per_person")
+    return v * population_factor(incidence_per_year, years, discount_rate)
 
 
-# ------------------------------------------------------------------------- regression
-def spline_basis(x: np.ndarray, knots: int = KNOTS) -> np.ndarray:
-    """Natural cubic regression spline basis (Hastie, Tibshirani & Friedman eq. 5.4) on knots
-    at quantiles of x, without the intercept: columns x, then K - 2 truncated-cubic terms.
-    Fewer knots are used when x has few distinct values; a constant x gives no columns."""
-    x = np.asarray(x, dtype=float)
-    u = np.unique(x)
-    if u.size < 2:
-        return np.zeros((x.size, 0))
+# ------------------------------------------------------------------------- spline bases
+def _ncs(x: np.ndarray, knots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Natural cubic spline basis of standardised x without the intercept (columns: x, then
+    K - 2 truncated-cubic terms) and its penalty matrix int f''(s)^2 ds."""
     s = (x - x.mean()) / x.std()
-    k = int(min(knots, u.size))
-    if k < 3:
-        return s[:, None]
-    xi = np.unique(np.quantile(s, np.linspace(0, 1, k)))
+    k = int(min(knots, np.unique(s).size))
+    xi = np.unique(np.quantile(s, np.linspace(0, 1, k))) if k >= 3 else np.zeros(0)
     if xi.size < 3:
-        return s[:, None]
+        return s[:, None], np.zeros((1, 1))
+    last = xi[-1]
 
-    def d(j: int) -> np.ndarray:
-        return (np.maximum(s - xi[j], 0) ** 3 - np.maximum(s - xi[-1], 0) ** 3) / (
-            xi[-1] - xi[j])
+    def d(j: int, v: np.ndarray) -> np.ndarray:
+        return (np.maximum(v - xi[j], 0) ** 3 - np.maximum(v - last, 0) ** 3) / (last - xi[j])
 
-    last = d(xi.size - 2)
-    cols = [s] + [d(j) - last for j in range(xi.size - 2)]
-    return np.column_stack(cols)
+    def d2(j: int, v: np.ndarray) -> np.ndarray:
+        return 6 * (np.maximum(v - xi[j], 0) - np.maximum(v - last, 0)) / (last - xi[j])
+
+    m = xi.size - 2
+    cols = [s] + [d(j, s) - d(m, s) for j in range(m)]
+    # second derivatives are linear between knots (and 0 outside), so Simpson's rule on each
+    # knot interval integrates their products exactly
+    lo, hi = xi[:-1], xi[1:]
+    pts = np.concatenate([lo, (lo + hi) / 2, hi])
+    wts = np.concatenate([(hi - lo) / 6, 4 * (hi - lo) / 6, (hi - lo) / 6])
+    f2 = np.column_stack([np.zeros_like(pts)] + [d2(j, pts) - d2(m, pts) for j in range(m)])
+    pen = (f2 * wts[:, None]).T @ f2
+    return np.column_stack(cols), pen
+
+
+def spline_basis(x: np.ndarray, knots: int = KNOTS) -> np.ndarray:
+    """Natural cubic regression spline basis of x (n,) on ``knots`` knots at its quantiles,
+    without the intercept: the standardised x, then K - 2 truncated-cubic terms. Fewer knots
+    are used when x has few distinct values; a constant x gives no columns."""
+    x = np.asarray(x, dtype=float)
+    if np.unique(x).size < 2:
+        return np.zeros((x.size, 0))
+    return _ncs(x, knots)[0]
+
+
+def _design(x: np.ndarray, knots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Intercept + additive spline bases of the columns of x (n, m) + pairwise products of
+    their linear terms, and the block-diagonal penalty (intercept and products unpenalised)."""
+    n = x.shape[0]
+    blocks, pens, lin = [np.ones((n, 1))], [np.zeros((1, 1))], []
+    for j in range(x.shape[1]):
+        if np.ptp(x[:, j]) == 0:
+            continue
+        b, p = _ncs(x[:, j], knots)
+        blocks.append(b)
+        pens.append(p)
+        lin.append(b[:, 0])
+    for i in range(len(lin)):
+        for j in range(i + 1, len(lin)):
+            blocks.append((lin[i] * lin[j])[:, None])
+            pens.append(np.zeros((1, 1)))
+    return np.column_stack(blocks), linalg.block_diag(*pens)
 
 
 def design_matrix(x: np.ndarray, knots: int = KNOTS) -> np.ndarray:
-    """Intercept + additive spline basis of every column of x (n, m), plus the pairwise
-    products of the standardised linear terms when m > 1."""
+    """Spline regression design of x (n,) or (n, m): intercept, additive natural cubic
+    spline basis of every non-constant column, and pairwise products of their linear terms."""
     x = np.asarray(x, dtype=float)
-    if x.ndim == 1:
-        x = x[:, None]
-    parts = [np.ones((x.shape[0], 1))]
-    lin = []
-    for j in range(x.shape[1]):
-        b = spline_basis(x[:, j], knots)
-        if b.shape[1]:
-            parts.append(b)
-            lin.append(b[:, 0])
-    for i in range(len(lin)):
-        for j in range(i + 1, len(lin)):
-            parts.append((lin[i] * lin[j])[:, None])
-    return np.column_stack(parts)
+    return _design(x[:, None] if x.ndim == 1 else x, knots)[0]
 
 
+def _independent_columns(b: np.ndarray) -> np.ndarray:
+    """Indices (sorted) of a maximal set of linearly independent columns of b."""
+    _, r, piv = linalg.qr(b, mode="economic", pivoting=True)
+    d = np.abs(np.diag(r))
+    rank = int((d > d[0] * 1e-10).sum()) if d.size and d[0] > 0 else 0
+    return np.sort(piv[:rank])
+
+
+def _orthonormal(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """b = w r with w (n, p) orthonormal and r (p, p), b of full column rank: CholeskyQR2 on
+    equilibrated columns (two p x p Cholesky factorisations of Gram matrices, much cheaper than
+    a Householder QR of the tall b), falling back to Householder QR if b is ill-conditioned."""
+    scale = np.sqrt((b**2).sum(axis=0))
+    w, r = b / scale, np.diag(scale)
+    try:
+        for _ in range(2):
+            c = np.linalg.cholesky(w.T @ w).T  # w'w = c'c, c upper triangular
+            w, r = w @ np.linalg.inv(c), c @ r
+    except np.linalg.LinAlgError:
+        return np.linalg.qr(b)
+    if not np.abs(w.T @ w - np.eye(w.shape[1])).max() < 1e-10:
+        return np.linalg.qr(b)
+    return w, r
+
+
+# --------------------------------------------------------------------------- smoothers
+@dataclass
+class _Fit:
+    """A linear-smoother fit of Y (n, c): fitted values g and, per column j, an orthonormal
+    basis W_j (n, r) and scales t_j (r,) with cov(g_j) = sigma_j^2 S_j S_j' = W_j diag(t_j^2)
+    W_j' (one W for all columns when ``shared``)."""
+
+    g: np.ndarray
+    ws: list[np.ndarray]
+    scales: list[np.ndarray]
+    edf: np.ndarray
+    shared: bool
+
+
+def _gcv(w: np.ndarray, d: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Penalised fit of every column of y on the orthonormal basis w (n, r) whose directions
+    are penalised with eigenvalues d (r,) >= 0 (0: unpenalised): fitted = w diag(h) w'y with
+    h = 1 / (1 + lambda d), lambda chosen per column by GCV, n RSS / (n - edf)^2, over 0 and a
+    log grid spanning all of d. Returns g, h (c, r), edf (c,), sigma (c,)."""
+    n = w.shape[0]
+    z = w.T @ y  # (r, c)
+    rss_perp = ((y - w @ z) ** 2).sum(axis=0)
+    pos = d[d > 0]
+    lams = np.zeros(1)
+    if pos.size:
+        lo, hi = math.log10(1e-4 / pos.max()), math.log10(1e4 / pos.min())
+        lams = np.concatenate([lams, np.logspace(lo, hi, int(6 * (hi - lo)) + 2)])
+    h = 1 / (1 + lams[:, None] * d[None, :])  # (L, r) shrinkage of each direction
+    edf = h.sum(axis=1)
+    rss = rss_perp[None, :] + ((1 - h) ** 2) @ (z**2)  # (L, c)
+    with np.errstate(divide="ignore"):
+        gcv = np.where(edf[:, None] < n - 1, n * rss / (n - edf[:, None]) ** 2, np.inf)
+    best = np.argmin(gcv, axis=0)
+    hb = h[best]
+    g = w @ (hb.T * z)
+    sigma = np.sqrt(rss[best, np.arange(y.shape[1])] / (n - edf[best]))
+    return g, hb, edf[best], sigma
+
+
+def _spline_fit(x: np.ndarray, y: np.ndarray, knots: int, name: str | None) -> _Fit:
+    b, pen = _design(x, knots)
+    if x.shape[1] > 1:  # one parameter's spline terms are independent by construction
+        keep = _independent_columns(b)
+        b, pen = b[:, keep], pen[np.ix_(keep, keep)]
+    n, p = b.shape
+    if n <= 2 * p:
+        raise InputError(f"EVPPI by spline regression on {p} terms needs more than {2 * p} "
+                         f"draws, got {n}", parameter=name)
+    # B = QR; with R^-T P R^-1 = U diag(d) U', the smoother is W diag(1/(1 + lambda d)) W'
+    # for the orthonormal W = QU
+    q, r = _orthonormal(b)
+    rinv = np.linalg.inv(r)
+    t = rinv.T @ pen @ rinv
+    d, u = np.linalg.eigh((t + t.T) / 2)
+    d = np.clip(d, 0, None)  # eigenvalues of a PSD matrix; clip rounding below 0
+    w = q @ u
+    g, h, edf, sigma = _gcv(w, d, y)
+    return _Fit(g, [w], [sigma[j] * h[j] for j in range(y.shape[1])], edf, shared=True)
+
+
+def _sqexp(a: np.ndarray, b: np.ndarray, ell: np.ndarray) -> np.ndarray:
+    return np.exp(-cdist(a / ell, b / ell, "sqeuclidean"))
+
+
+def _gp_nll(theta: np.ndarray, xs: np.ndarray, hs: np.ndarray, y: np.ndarray,
+            grad: bool = True) -> tuple[float, np.ndarray]:
+    """Negative profile log marginal likelihood per draw (sigma_f^2 and the linear mean's
+    coefficients profiled out) of theta = (log l_1..m, log eta), and its gradient."""
+    s, m = xs.shape
+    ell, eta = np.exp(theta[:m]), float(np.exp(theta[m]))
+    fail = (np.inf, np.zeros_like(theta))
+    c = _sqexp(xs, xs, ell)
+    k = c + eta * np.eye(s)
+    low, info = lapack.dpotrf(k, lower=1, clean=1)
+    if info != 0:
+        return fail
+    if grad:
+        kinv, info = lapack.dpotri(low, lower=1)
+        if info != 0:
+            return fail
+        kinv = np.tril(kinv) + np.tril(kinv, -1).T
+        kih, kiy = kinv @ hs, kinv @ y
+    else:
+        sol, info = lapack.dpotrs(low, np.column_stack([hs, y]), lower=1)
+        kih, kiy = sol[:, :-1], sol[:, -1]
+    beta = np.linalg.lstsq(hs.T @ kih, hs.T @ kiy, rcond=None)[0]
+    alpha = kiy - kih @ beta  # K^-1 (y - H beta)
+    quad = float((y - hs @ beta) @ alpha)
+    if not quad > 0:
+        return fail
+    logdet = 2 * float(np.log(np.diag(low)).sum())
+    nll = (0.5 * s * math.log(quad / s) + 0.5 * logdet) / s
+    if not grad:
+        return nll, np.zeros_like(theta)
+    # d nll = 1/2 tr(W dK), W = K^-1 - s alpha alpha' / quad (beta, sigma_f^2 by envelope)
+    w = kinv - (s / quad) * np.outer(alpha, alpha)
+    v = w * c
+    rs = v.sum(axis=1)
+    # dK/dlog l_d = C * 2 (x_id - x_jd)^2 / l_d^2, and
+    # sum_ij V_ij (x_i - x_j)^2 = 2 sum_i x_i^2 rs_i - 2 x'V x
+    gl = (2 * (xs**2 * rs[:, None]).sum(axis=0) - 2 * (xs * (v @ xs)).sum(axis=0)) / ell**2
+    ge = 0.5 * eta * float(np.trace(w))
+    return nll, np.concatenate([gl, [ge]]) / s
+
+
+_LOG_ELL = (math.log(0.05), math.log(100.0))
+_LOG_ETA = (math.log(1e-6), math.log(1e3))
+
+
+def _gp_hyper(xs: np.ndarray, hs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Length scales and noise ratio maximising the marginal likelihood: the best of a coarse
+    grid (common length scale x noise ratio) refined by L-BFGS-B (the likelihood has flat
+    plateaus near the bounds, where a single start can stall)."""
+    m = xs.shape[1]
+    starts = [np.concatenate([np.full(m, math.log(le)), [math.log(eta)]])
+              for le in (0.5, 1.0, 2.0, 5.0) for eta in (0.01, 0.1, 1.0, 10.0)]
+    vals = [_gp_nll(t, xs, hs, y, grad=False)[0] for t in starts]
+    theta0 = starts[int(np.argmin(vals))]
+    bounds = [_LOG_ELL] * m + [_LOG_ETA]
+    # the objective is per draw, so ftol 1e-7 is ~1e-4 log-likelihood units on 1000 draws
+    res = optimize.minimize(_gp_nll, theta0, args=(xs, hs, y), jac=True, method="L-BFGS-B",
+                            bounds=bounds, options={"ftol": 1e-7, "maxiter": 200})
+    theta = res.x if np.isfinite(res.fun) and res.fun <= min(vals) else theta0
+    return np.exp(theta[:m]), float(np.exp(theta[m]))
+
+
+def _gp_fit(x: np.ndarray, y: np.ndarray, points: int, inducing: int,
+            rng: np.random.Generator, name: str | None) -> _Fit:
+    x = x[:, np.ptp(x, axis=0) > 0]
+    n, m = x.shape
+    xs = (x - x.mean(axis=0)) / x.std(axis=0)
+    h = np.column_stack([np.ones(n), xs])
+    if m > 1:
+        h = h[:, _independent_columns(h)]
+    if n <= max(2 * h.shape[1], 20):
+        raise InputError(f"EVPPI by Gaussian-process regression on {m} parameters needs more "
+                         f"than {max(2 * h.shape[1], 20)} draws, got {n}", parameter=name)
+    qh = _orthonormal(h)[0]
+    sub = np.sort(rng.choice(n, size=min(n, points), replace=False))
+    ind = np.unique(xs[sub[:min(sub.size, inducing)]], axis=0)
+    g = np.empty_like(y)
+    ws, scales, edfs = [], [], []
+    for j in range(y.shape[1]):
+        yj = y[:, j:j + 1]
+        sd = float(yj.std())
+        ys = (yj[:, 0] - yj.mean()) / (sd if sd > 0 else 1.0)
+        lin = ys[sub] - h[sub] @ np.linalg.lstsq(h[sub], ys[sub], rcond=None)[0]
+        if float(lin @ lin) <= 1e-12 * sub.size:
+            # the linear mean alone fits the subsample exactly: no smooth part to estimate
+            w, d = qh, np.zeros(qh.shape[1])
+        else:
+            ell, _ = _gp_hyper(xs[sub], h[sub], ys[sub])
+            # subset of regressors: f = k(x, Z) a with penalty a'K_zz a; K_zz = L L' and
+            # v = L'a turn it into a ridge penalty |v|^2 on the basis k(x, Z) L^-T
+            czz = _sqexp(ind, ind, ell) + 1e-8 * np.eye(ind.shape[0])
+            low = linalg.cholesky(czz, lower=True)
+            kb = linalg.solve_triangular(low, _sqexp(ind, xs, ell), lower=True).T
+            # the linear mean is unpenalised, so the ridge acts on the kernel basis with the
+            # linear part projected out: kt = U diag(s) V' gives directions U, penalty 1/s^2
+            kt = kb - qh @ (qh.T @ kb)
+            s2, v = np.linalg.eigh(kt.T @ kt)
+            ok = s2 > s2.max() * 1e-10
+            u = kt @ (v[:, ok] / np.sqrt(s2[ok]))
+            w = np.hstack([qh, u])
+            d = np.concatenate([np.zeros(qh.shape[1]), 1 / s2[ok]])
+        gj, hj, edf, sigma = _gcv(w, d, yj)
+        g[:, j] = gj[:, 0]
+        ws.append(w)
+        scales.append(sigma[0] * hj[0])
+        edfs.append(edf[0])
+    return _Fit(g, ws, scales, np.array(edfs), shared=False)
+
+
+def _psd_sqrt(a: np.ndarray) -> np.ndarray:
+    lam, vec = np.linalg.eigh(a)
+    return vec * np.sqrt(np.clip(lam, 0, None))
+
+
+def _evppi_draws(g: np.ndarray) -> np.ndarray:
+    """EVPPI of fitted INB draws g (n, draws, c): mean max - max mean, with the reference
+    strategy's 0."""
+    mx = np.maximum(g.max(axis=2), 0).mean(axis=0)
+    return mx - np.maximum(g.mean(axis=0).max(axis=1), 0)
+
+
+def _fit_loss(g: np.ndarray) -> float:
+    full = np.column_stack([np.zeros(g.shape[0]), g])
+    best = int(np.argmax(full.mean(axis=0)))
+    return float((full.max(axis=1) - full[:, best]).mean())
+
+
+# ------------------------------------------------------------------------------- EVPPI
 @dataclass
 class EvppiResult:
-    """EVPPI of one parameter or group, with its standard error and regression checks."""
+    """EVPPI of one parameter or group per person, with its standard error and checks of the
+    regression. ``r2``, ``edf`` and the columns of ``decile_residuals`` are per incremental
+    net-benefit column (strategy j + 1 minus strategy 1)."""
 
     value: float
     se: float
-    r2: float
-    max_decile_z: float
+    r2: np.ndarray
     method: str
     n: int
+    edf: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    decile_residuals: np.ndarray = field(default_factory=lambda: np.zeros((10, 0)))
+    max_decile_z: float = 0.0
 
 
-def _evppi_from_fit(g: np.ndarray) -> float:
-    full = np.column_stack([np.zeros(g.shape[0]), g])
-    v = float(full.max(axis=1).mean() - full.mean(axis=0).max())
-    # >= 0 by Jensen's inequality; a negative value is floating-point rounding of a zero
-    return 0.0 if v < 0 and -v <= 1e-9 * float(np.abs(full).mean() + 1.0) else v
-
-
-def evppi(nb: np.ndarray, x: np.ndarray, knots: int = KNOTS, se_draws: int = SE_DRAWS,
-          seed: int = 1) -> EvppiResult:
-    """EVPPI of the parameter(s) ``x`` ((n,) or (n, m)) by regression on the draws."""
+def evppi(
+    nb: np.ndarray,
+    x: np.ndarray,
+    method: str = "auto",
+    *,
+    knots: int = KNOTS,
+    se_draws: int = SE_DRAWS,
+    seed: int = 1,
+    gp_points: int = GP_POINTS,
+    gp_inducing: int = GP_INDUCING,
+    name: str | None = None,
+) -> EvppiResult:
+    """EVPPI per person of the parameter ``x`` (n,) or group ``x`` (n, m) from net benefit
+    draws ``nb`` (n, k), by regression of each strategy's incremental net benefit over the
+    first strategy on x (see the module docstring). ``method``: ``"spline"`` (natural cubic
+    regression spline, GCV penalty; additive + pairwise linear products for a group),
+    ``"gp"`` (Gaussian process) or ``"auto"`` (spline for one parameter, GP for a group).
+    ``se_draws`` draws of the fitted values give the SE (0 draws: SE nan); ``seed`` fixes them
+    and the GP subsample. ``name`` labels errors. A constant x or a single strategy gives 0
+    without fitting."""
     a = _nb(nb)
-    x = np.asarray(x, dtype=float)
-    if x.shape[0] != a.shape[0]:
-        raise InputError(f"{x.shape[0]} parameter draws for {a.shape[0]} net-benefit draws")
-    if not np.isfinite(x).all():
-        raise InputError("parameter draws are not finite")
-    n = a.shape[0]
-    if a.shape[1] < 2:
-        return EvppiResult(0.0, 0.0, float("nan"), 0.0, "none (one strategy)", n)
-    inb = a[:, 1:] - a[:, :1]
-    B = design_matrix(x, knots)
-    if B.shape[1] == 1:  # constant parameter: learning it changes nothing
-        return EvppiResult(0.0, 0.0, 0.0, 0.0, "none (constant)", n)
-    if n <= 2 * B.shape[1]:
-        raise InputError(f"EVPPI by regression needs more than {2 * B.shape[1]} draws, got {n}")
-    beta, *_ = np.linalg.lstsq(B, inb, rcond=None)
-    g = B @ beta
-    resid = inb - g
-    value = _evppi_from_fit(g)
-    tss = ((inb - inb.mean(axis=0)) ** 2).sum(axis=0)
-    r2 = float(np.mean(np.where(tss > 0, 1 - (resid**2).sum(axis=0) / np.where(
-        tss > 0, tss, 1), 1.0)))
+    if method not in METHODS:
+        raise InputError(f"unknown EVPPI method {method!r}; choose one of {METHODS}",
+                         parameter="method")
+    xa = np.asarray(x, dtype=float)
+    if xa.ndim == 1:
+        xa = xa[:, None]
+    if xa.ndim != 2 or xa.shape[0] != a.shape[0] or xa.shape[1] < 1:
+        raise InputError(f"parameter draws of shape {np.asarray(x).shape} do not match "
+                         f"{a.shape[0]} net-benefit draws (need (n,) or (n, m))", parameter=name)
+    if not np.isfinite(xa).all():
+        bad = int(np.flatnonzero(~np.isfinite(xa).all(axis=1))[0])
+        raise InputError(f"parameter draws are not finite (NaN or inf) in draw {bad}",
+                         parameter=name)
+    for v, label in ((knots, "knots"), (se_draws, "se_draws"), (gp_points, "gp_points"),
+                     (gp_inducing, "gp_inducing")):
+        if isinstance(v, bool) or not isinstance(v, Integral) or v < 0:
+            raise InputError(f"must be a whole number >= 0, got {v!r}", parameter=label)
+    if knots < 3 or gp_points < 10 or gp_inducing < 10:
+        raise InputError("knots must be >= 3, gp_points and gp_inducing >= 10",
+                         parameter="knots" if knots < 3 else "gp_points")
+    n, k = a.shape
+    c = k - 1
+    varying = int((np.ptp(xa, axis=0) > 0).sum())
+    if k < 2 or varying == 0:
+        why = "none (one strategy)" if k < 2 else "none (constant)"
+        return EvppiResult(0.0, 0.0, np.zeros(c), why, n, np.zeros(c), np.zeros((10, c)), 0.0)
+    chosen = method if method != "auto" else ("spline" if varying == 1 else "gp")
+    y = a[:, 1:] - a[:, :1]
+    rng = np.random.default_rng(seed)
+    if chosen == "spline":
+        fit = _spline_fit(xa, y, knots, name)
+    else:
+        fit = _gp_fit(xa, y, gp_points, gp_inducing, rng, name)
+    g = fit.g
+    value = _fit_loss(g)
+    resid = y - g
+    tss = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    rss = (resid**2).sum(axis=0)
+    r2 = np.where(tss > 0, 1 - rss / np.where(tss > 0, tss, 1.0), np.nan)
     # lack-of-fit check: mean residual within deciles of the fitted values
+    dec = np.zeros((10, c))
     z = 0.0
     sd = resid.std(axis=0)
-    for j in range(g.shape[1]):
-        if sd[j] == 0:
-            continue
+    for j in range(c):
         order = np.argsort(g[:, j], kind="stable")
-        for part in np.array_split(order, 10):
+        for i, part in enumerate(np.array_split(order, 10)):
             if part.size:
-                z = max(z, abs(resid[part, j].mean()) / (sd[j] / np.sqrt(part.size)))
-    # standard error: redraw coefficients from N(beta, sigma^2 (B'B)^-1)
-    se = 0.0
-    if se_draws > 1:
-        dof = max(n - B.shape[1], 1)
-        sigma2 = (resid**2).sum(axis=0) / dof
-        xtx_inv = np.linalg.pinv(B.T @ B)
-        L = np.linalg.cholesky(xtx_inv + 1e-14 * np.eye(B.shape[1]) * np.trace(xtx_inv))
-        rng = np.random.default_rng(seed)
-        vals = np.empty(se_draws)
-        for s in range(se_draws):
-            e = rng.standard_normal(beta.shape)
-            bs = beta + (L @ e) * np.sqrt(sigma2)
-            vals[s] = _evppi_from_fit(B @ bs)
-        se = float(vals.std(ddof=1))
-    method = f"spline regression ({B.shape[1]} terms)"
-    return EvppiResult(value, se, r2, float(z), method, n)
+                dec[i, j] = resid[part, j].mean()
+                if sd[j] > 0:
+                    z = max(z, abs(dec[i, j]) / (sd[j] / math.sqrt(part.size)))
+    se = _se(fit, se_draws, rng, resid) if se_draws > 1 else float("nan")
+    return EvppiResult(value, se, r2, chosen, n, fit.edf, dec, float(z))
+
+
+def _se(fit: _Fit, draws: int, rng: np.random.Generator, resid: np.ndarray) -> float:
+    """SD of EVPPI over draws of the fitted values from N(g, sigma^2 S S')."""
+    n, c = fit.g.shape
+    mix = None
+    if fit.shared and c > 1:
+        # one basis for all columns: the coefficient errors of the columns are correlated as
+        # their residuals are
+        sd = resid.std(axis=0)
+        ok = sd > 0
+        corr = np.eye(c)
+        if ok.sum() > 1:
+            corr[np.ix_(ok, ok)] = np.corrcoef(resid[:, ok], rowvar=False)
+        mix = _psd_sqrt(corr)
+    vals = []
+    chunk = max(1, min(draws, _DRAW_CHUNK // (n * c)))
+    for start in range(0, draws, chunk):
+        k = min(chunk, draws - start)
+        gd = np.empty((n, k, c))
+        if fit.shared:
+            e = rng.standard_normal((c, fit.ws[0].shape[1], k))
+            if mix is not None:
+                e = np.einsum("jl,lrk->jrk", mix, e)
+        for j in range(c):
+            w = fit.ws[0] if fit.shared else fit.ws[j]
+            ej = e[j] if fit.shared else rng.standard_normal((w.shape[1], k))
+            gd[:, :, j] = fit.g[:, j:j + 1] + w @ (fit.scales[j][:, None] * ej)
+        vals.append(_evppi_draws(gd))
+    return float(np.concatenate(vals).std(ddof=1))
 
 
 def evppi_table(
     nb: np.ndarray,
-    values: pd.DataFrame,
+    design_values: pd.DataFrame,
     parameters: Sequence[str] | None = None,
     groups: Mapping[str, Sequence[str]] | None = None,
+    method: str = "auto",
+    *,
     knots: int = KNOTS,
     se_draws: int = SE_DRAWS,
+    seed: int = 1,
+    include_evpi: bool = True,
 ) -> pd.DataFrame:
-    """EVPPI of each parameter (columns of ``values``, the PSA draws) and of each named group:
-    columns parameter, kind (parameter/group), evppi, se, r2, max_decile_z, method; plus the
-    EVPI row for reference."""
+    """EVPPI per person of each parameter (columns of ``design_values``, the PSA draws in the
+    same row order as ``nb``; default all columns) and of each named group, by :func:`evppi`.
+    Columns: parameter, evppi, se, r2 (mean over the incremental net-benefit columns), method,
+    kind (parameter/group/evpi), edf (mean), max_decile_z. Parameters that do not vary get
+    EVPPI 0 without fitting (method "none (constant)"). With ``include_evpi`` a last row gives
+    the EVPI (kind "evpi") for reference."""
     a = _nb(nb)
-    names = list(values.columns if parameters is None else parameters)
-    for n in names:
-        if n not in values.columns:
-            raise InputError("no draws for this parameter", parameter=n)
+    if not isinstance(design_values, pd.DataFrame):
+        raise InputError("design values must be a DataFrame with one column per parameter",
+                         parameter="design_values")
+    if len(design_values) != a.shape[0]:
+        raise InputError(f"{len(design_values)} rows of parameter draws for {a.shape[0]} "
+                         f"net-benefit draws", parameter="design_values")
+    names = list(design_values.columns if parameters is None else parameters)
+    group_items = [(g, list(members)) for g, members in (groups or {}).items()]
+    for label, members in [(p, [p]) for p in names] + group_items:
+        if not members:
+            raise InputError("the group has no members", parameter=str(label))
+        for p in members:
+            if p not in design_values.columns:
+                raise InputError("no draws for this parameter in the design values",
+                                 parameter=str(p))
+            if not pd.api.types.is_numeric_dtype(design_values[p]):
+                raise InputError("parameter draws must be numeric", parameter=str(p))
+
+    def row(label: object, kind: str, r: EvppiResult) -> dict[str, object]:
+        r2 = r.r2[np.isfinite(r.r2)]
+        return {"parameter": label, "evppi": r.value, "se": r.se,
+                "r2": float(r2.mean()) if r2.size else float("nan"), "method": r.method,
+                "kind": kind, "edf": float(r.edf.mean()) if r.edf.size else 0.0,
+                "max_decile_z": r.max_decile_z}
+
     rows = []
-    for n in names:
-        r = evppi(a, values[n].to_numpy(), knots, se_draws)
-        rows.append({"parameter": n, "kind": "parameter", "evppi": r.value, "se": r.se,
-                     "r2": r.r2, "max_decile_z": r.max_decile_z, "method": r.method})
-    for g, members in (groups or {}).items():
-        missing = [m for m in members if m not in values.columns]
-        if missing:
-            raise InputError(f"group {g!r} has no draws for {missing}")
-        r = evppi(a, values[list(members)].to_numpy(), knots, se_draws)
-        rows.append({"parameter": g, "kind": "group", "evppi": r.value, "se": r.se,
-                     "r2": r.r2, "max_decile_z": r.max_decile_z, "method": r.method})
-    rows.append({"parameter": "all parameters (EVPI)", "kind": "evpi", "evppi": evpi(a),
-                 "se": evpi_se(a), "r2": float("nan"), "max_decile_z": float("nan"),
-                 "method": "Monte Carlo"})
-    return pd.DataFrame(rows)
+    for p in names:
+        x = design_values[p].to_numpy(dtype=float)
+        rows.append(row(p, "parameter", evppi(a, x, method, knots=knots, se_draws=se_draws,
+                                              seed=seed, name=str(p))))
+    for g, members in group_items:
+        x = design_values[members].to_numpy(dtype=float)
+        rows.append(row(g, "group", evppi(a, x, method, knots=knots, se_draws=se_draws,
+                                          seed=seed, name=str(g))))
+    if include_evpi:
+        rows.append({"parameter": "all parameters (EVPI)", "evppi": evpi(a), "se": evpi_se(a),
+                     "r2": float("nan"), "method": "Monte Carlo", "kind": "evpi",
+                     "edf": float("nan"), "max_decile_z": float("nan")})
+    return pd.DataFrame(rows, columns=["parameter", "evppi", "se", "r2", "method", "kind",
+                                       "edf", "max_decile_z"])

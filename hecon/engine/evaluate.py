@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,21 @@ from hecon.engine.strategy import run_strategy
 from hecon.errors import ModelError
 
 TRACE_LIMIT = 100
+_SAMPLE = re.compile(r"\bsample (\d+)\b")
+
+
+def _locate(exc: ModelError, lo: int, labels: Sequence[str]) -> ModelError:
+    """The same error with the chunk-relative sample made a row of the whole design, and that
+    row's label (e.g. 'psa1234' or 'c_device:high'), so chunking never changes the message."""
+    def row(m: re.Match) -> str:
+        i = lo + int(m.group(1))
+        label = labels[i] if i < len(labels) else None
+        return f"sample {i} (row {label!r})" if label not in (None, str(i)) else f"sample {i}"
+
+    msg = str(exc)
+    if not _SAMPLE.search(msg) or "(row " in msg:
+        return exc
+    return ModelError(_SAMPLE.sub(row, msg, count=1))
 
 
 def _strategies(strategies: Any) -> dict[str, Any]:
@@ -77,9 +93,12 @@ def evaluate(
     size = n if not chunk_size else max(1, int(chunk_size))
     outputs: dict[str, ModelOutput] = {}
     for name, strat in strats.items():
-        parts = [
-            run_strategy(strat, _slice(p, lo, min(lo + size, n)) if size < n else p, settings, keep)
-            for lo in range(0, n, size)
-        ]
+        parts = []
+        for lo in range(0, n, size):
+            try:
+                parts.append(run_strategy(
+                    strat, _slice(p, lo, min(lo + size, n)) if size < n else p, settings, keep))
+            except ModelError as exc:
+                raise _locate(exc, lo, labels) from exc
         outputs[name] = _concat(parts)
     return Results(list(strats), list(labels), outputs)

@@ -24,6 +24,11 @@ Callables receive the parameter samples ``p`` (each an array of shape (n,)) and 
 (n, k) / (1, k) arrays by time in state. ``C`` is the complement of the row. A state with no
 outgoing entries is absorbing; any other row must sum to 1 within 1e-9.
 
+Invariants checked on every run (a violation is a :class:`~hecon.errors.ModelError` naming the
+strategy, state, cycle and sample): every transition probability in [0, 1]; rows summing to 1
+(or a non-negative complement); no transition from a dead state to a living one (survival never
+rises); state membership non-negative and summing to 1 after every cycle.
+
 Rewards: ``costs`` are amounts per cycle by category; ``utilities`` annual weights (QALYs per
 cycle = utility x cycle length); ``transition_costs`` / ``transition_qalys`` one-off amounts
 per transition (e.g. the cost of death or of a procedure); ``start_costs`` / ``start_qalys``
@@ -195,6 +200,7 @@ class MarkovModel:
             lay.check_state(src, where)
             lay.check_state(dst, where)
             by_src.setdefault(src, []).append((dst, value))
+        dead = {s.name for s in lay.states if s.dead}
         for src in lay.names:
             rows_all = lay.index[src]
             k = rows_all.size
@@ -212,12 +218,16 @@ class MarkovModel:
                     continue
                 val = broadcast_value(v, n, k, f"{where}, transition {src!r}->{dst!r}")
                 self._check_entry(val, src, dst, ctx)
+                if src in dead and dst not in dead:
+                    self._check_no_revival(val, src, dst, ctx)
                 r, c = lay.targets(src, dst)
                 P[:, r, c] += val
                 total = total + val
             if comp:
                 rest = 1.0 - total
                 self._check_complement(rest, src, comp[0], ctx)
+                if src in dead and comp[0] not in dead:
+                    self._check_no_revival(rest, src, comp[0], ctx)
                 r, c = lay.targets(src, comp[0])
                 P[:, r, c] += np.where(rest < 0, 0.0, rest)
             else:
@@ -238,6 +248,16 @@ class MarkovModel:
                 f"{self._sub(src, j)} is {float(val[i, j]):.12g}, outside [0, 1], "
                 f"at cycle {ctx.k}, sample {i}"
             )
+
+    def _check_no_revival(self, val: np.ndarray, src: str, dst: str, ctx: Cycle) -> None:
+        if val.max() <= 0:
+            return
+        i, j = (int(x) for x in np.argwhere(val > 0)[0])
+        raise ModelError(
+            f"strategy {self.name!r}: transition {src!r}->{dst!r}{self._sub(src, j)} from a dead "
+            f"state to a living one is {float(val[i, j]):.12g}, so survival would rise, at "
+            f"cycle {ctx.k}, sample {i}"
+        )
 
     def _check_complement(self, rest: np.ndarray, src: str, dst: str, ctx: Cycle) -> None:
         if rest.min() >= -ROUNDING:

@@ -112,6 +112,14 @@ class Mixture:
             np.broadcast_to(np.asarray(w(p) if callable(w) else w, dtype=float), (p.n,))
             for w, _, _ in self.components
         ]
+        for j, w in enumerate(weights):
+            neg = np.flatnonzero(~(w >= 0))
+            if neg.size:
+                i = int(neg[0])
+                raise ModelError(
+                    f"strategy {self.name!r}: subgroup {j} has weight {float(w[i]):.12g}, "
+                    f"below 0, sample {i}"
+                )
         total_w = np.sum(weights, axis=0)
         bad = np.flatnonzero(~(np.abs(total_w - 1.0) <= 1e-9))
         if bad.size:

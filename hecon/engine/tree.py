@@ -104,7 +104,8 @@ def rollback(node: Chance, p: ParamView, name: str = "tree") -> Rollback:
             if bad.size:
                 i = int(bad[0])
                 raise ModelError(
-                    f"{where}, branch {b.label!r}: probability {pr[i]!r} outside [0, 1], sample {i}"
+                    f"{where}, branch {b.label!r}: probability {float(pr[i]):.12g} outside "
+                    f"[0, 1], sample {i}"
                 )
             probs.append(pr)
             total = total + pr

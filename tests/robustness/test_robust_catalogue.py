@@ -287,10 +287,10 @@ CASES = [
          ("params.xlsx", "parameter 'c_icu_day'", "not a number")),
     Case("XLSX probability above 1", xlsx_case(xlsx_set("p_death_180_soc", "value", 1.5)),
          ("params.xlsx", "parameter 'p_death_180_soc'", "[0, 1]")),
-    Case("negative excess mortality makes a transition impossible",
+    Case("negative excess mortality is refused where it is read",
          csv_case(set_cell("smr_after_year1", value="-1", distribution="fixed", se="",
                            low="", high="")),
-         ("transition probability", "outside [0, 1]", "cycle", "sample"), model_error=True),
+         ("row 17", "smr_after_year1", "cannot be negative", "rate ratio")),
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -18,6 +20,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "counting": ("start", "end", "half-cycle", "life-table", "trapezoid", "simpson"),
     "timing": ("start", "middle", "end", "calendar"),
 }
+
+NUMBERS = ("horizon_years", "cycle_days", "waning_start_years", "waning_end_years")
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,21 @@ class ModelConfig:
     def __post_init__(self) -> None:
         for key, options in CHOICES.items():
             value = getattr(self, key)
-            if value not in options:
+            if not isinstance(value, str) or value not in options:
                 raise InputError(
                     f"setting {key!r} is {value!r}{did_you_mean(str(value), options)}; "
                     f"choose from {options}"
                 )
+        for key in NUMBERS:
+            value = getattr(self, key)
+            if key == "horizon_years" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+                math.isfinite(value)
+            ):
+                raise InputError(f"setting {key!r} is {value!r}; it must be a finite number"
+                                 + (" of years, or empty for lifetime"
+                                    if key == "horizon_years" else ""))
         if self.horizon_years is not None and not (0.5 <= float(self.horizon_years) <= 100):
             raise InputError(
                 f"setting 'horizon_years' is {self.horizon_years!r}; it must be between 0.5 "

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from hecon.engine import DiscountSchedule
 from hecon.errors import InputError
 from hecon.parameters import ParameterTable
+from hecon.scenarios import load_yaml
 from hecon.survival.lifetable import LifeTable
 
 
@@ -69,12 +69,7 @@ def load_countries(inputs_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     """The raw country-set definitions."""
     folder = (inputs_dir or default_inputs_dir()) / "danger_shock"
     path = folder / "countries.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("country sets file not found", file=str(path)) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {str(exc).splitlines()[0]}", file=str(path)) from None
+    data = load_yaml(path, "country sets file")
     if not isinstance(data, dict):
         raise InputError("the country sets file must be a mapping", file=str(path))
     return data
@@ -99,7 +94,7 @@ def load_country(key: str, inputs_dir: Path | None = None) -> Country:
             discount_source=str(c["discount"]["source"]),
             wtp=[float(x) for x in c["wtp"]], wtp_source=str(c["wtp_source"]),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"country set {key!r} is incomplete or malformed ({exc})",
                          file=file) from None
     return country

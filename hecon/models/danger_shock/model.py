@@ -15,22 +15,33 @@ from hecon.errors import InputError
 from hecon.models.danger_shock import psm, structure
 from hecon.models.danger_shock.config import ModelConfig
 from hecon.models.danger_shock.inputs import Country, load_country, load_parameters
-from hecon.parameters import ParameterTable
-from hecon.scenarios import Scenario
+from hecon.parameters import ParameterTable, unit_bounds, value_problem
+from hecon.scenarios import Scenario, did_you_mean
 
 STRATEGY_NAMES = list(structure.ARMS.values())
 
 
+PRICE_YEAR = re.compile(r"^\(?\d{4}(?:[-/]\d{2,4})?\)?$")
+
+
 def _unit_kind(unit: str) -> str:
-    """The kind of a unit: its first word, lower case ('dkk 2024' -> 'dkk')."""
-    parts = unit.strip().lower().split()
-    return parts[0] if parts else ""
+    """A unit without its price year, lower case and singular: 'DKK 2024' -> 'dkk',
+    'GBP 2012-13' -> 'gbp', 'days' -> 'day', 'rate per year' stays 'rate per year'."""
+    words = []
+    for w in unit.strip().lower().replace(",", " ").split():
+        if PRICE_YEAR.match(w):
+            continue
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        words.append(w)
+    return " ".join(words)
 
 
 def check_units(table: ParameterTable, default: ParameterTable, currency: str) -> None:
     """A user's table must state each parameter in the unit the model expects (the unit of
-    the default inputs, ignoring price years): a cost in GBP in the Danish model, or a
-    probability given as a percentage, is an error, not a silent misreading."""
+    the default inputs, ignoring price years, case and plural): a cost in GBP in the Danish
+    model, a probability given as a percentage or a rate per month instead of per year is an
+    error, not a silent misreading."""
     for p in table:
         if p.name not in default:
             continue
@@ -39,6 +50,29 @@ def check_units(table: ParameterTable, default: ParameterTable, currency: str) -
             raise InputError(f"unit {p.unit!r} is not what the model expects "
                              f"({default[p.name].unit!r}; country set currency {currency})",
                              file=p.file, row=p.row, parameter=p.name)
+
+
+def check_names(table: ParameterTable, default: ParameterTable, source: Path) -> None:
+    """A user's table must define exactly the model's parameters (those of the default
+    inputs): a name the model does not know is most likely a misspelling that would otherwise
+    be ignored, and a missing name would stop the model later."""
+    missing = [n for n in default.names if n not in table]
+    for p in table:
+        if p.name not in default:
+            raise InputError(f"the model has no parameter of this name"
+                             f"{did_you_mean(p.name, missing or default.names)}",
+                             file=p.file, row=p.row, parameter=p.name)
+    if missing:
+        more = f" (nor {len(missing) - 1} more: {', '.join(missing[1:])})" if missing[1:] else ""
+        raise InputError(f"the model needs this parameter, but the parameter table does not "
+                         f"define it{more}", file=str(source), parameter=missing[0])
+
+
+def _in_file(exc: InputError, file: str | None) -> InputError:
+    """The same error, naming ``file`` if it named none."""
+    if exc.file is not None or file is None:
+        return exc
+    return InputError(exc.reason, file=file, row=exc.row, parameter=exc.parameter)
 
 
 @dataclass
@@ -61,14 +95,26 @@ class DangerShockModel:
         """Build from defaults, an optional scenario and optional user parameter table."""
         cfg = config or ModelConfig()
         if scenario is not None:
-            cfg = cfg.updated(dict(scenario.settings))
+            try:
+                cfg = cfg.updated(dict(scenario.settings))
+            except InputError as exc:
+                raise _in_file(exc, scenario.file) from None
         country = load_country(cfg.country, inputs_dir)
         table = load_parameters(country, inputs_dir, parameters)
         if parameters is not None:
-            check_units(table, load_parameters(country, inputs_dir), country.currency)
+            default = load_parameters(country, inputs_dir)
+            check_names(table, default, Path(parameters))
+            check_units(table, default, country.currency)
         if scenario is not None:
             for name in scenario.parameters:
-                table[name]  # unknown names are errors with a suggestion
+                if name not in table:
+                    raise InputError(f"scenario overrides unknown parameter"
+                                     f"{did_you_mean(name, table.names)}",
+                                     file=scenario.file, parameter=name)
+                if table[name].group:
+                    raise InputError(f"scenario overrides a member of dirichlet group "
+                                     f"{table[name].group!r} alone; the group would no longer "
+                                     "sum to 1", file=scenario.file, parameter=name)
         return cls(cfg, country, table, scenario)
 
     @property
@@ -94,10 +140,26 @@ class DangerShockModel:
         return structure.strategies(self.config, self.country.gp_cumhaz, self.start_age)
 
     def prepare(self, design: Design) -> dict[str, np.ndarray]:
-        """Parameter samples of a design with the scenario's overrides applied."""
+        """Parameter samples of a design with the scenario's overrides applied. An override
+        that takes a parameter outside what its unit allows (a probability above 1, a negative
+        cost, a utility above 1) is an :class:`InputError` naming the scenario file and the
+        design row, not a value the model would silently use."""
         params = dict(design.params().items())
         if self.scenario is not None:
             params = self.scenario.apply(params)
+            for name, ov in self.scenario.parameters.items():
+                if name not in self.table:
+                    continue
+                x = np.asarray(params[name], dtype=float)
+                b = unit_bounds(self.table[name].unit)
+                lo, hi = (-np.inf, np.inf) if b is None else b[1:]
+                bad = np.flatnonzero(~(np.isfinite(x) & (x >= lo) & (x <= hi)))
+                if bad.size:
+                    i = int(bad[0])
+                    why = value_problem(self.table[name].unit, float(x[i]))
+                    raise InputError(f"after the scenario's override ({ov.describe()}) in "
+                                     f"design row {i} ({design.labels[i]!r}): {why}",
+                                     file=self.scenario.file, parameter=name)
         return params
 
     def evaluate(self, design: Design, **kw: Any) -> Results:
