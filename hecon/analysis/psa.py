@@ -88,9 +88,11 @@ def summary(
         icer = mc / me if me != 0 else float("nan")
         se = float("nan")
         if n > 1 and me != 0:
-            cov = np.cov(dc, de) / n
-            g = np.array([1 / me, -mc / me**2])
-            se = float(np.sqrt(max(g @ cov @ g, 0.0)))
+            # Delta method: var(mean dc / mean de) ~ var(dc - icer * de) / (n * me^2).
+            # Computed from the residuals (not from g' cov g, whose terms cancel) so that
+            # draws with one common ICER give exactly zero instead of rounding noise.
+            resid = dc - icer * de
+            se = float(resid.std(ddof=1) / (np.sqrt(n) * abs(me)))
         rows.append({"strategy": label, "outcome": "icer (ratio of means)", "mean": icer,
                      "sd": float("nan"), "mcse": se, "p2.5": float("nan"),
                      "p97.5": float("nan")})
