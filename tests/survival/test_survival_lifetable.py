@@ -18,7 +18,7 @@ from hecon.survival import (
 
 MALE = [0.01, 0.02, 0.03, 0.05]
 FEMALE = [0.005, 0.01, 0.015, 0.025]
-SHARED = Path("/work/shared/evidence/life_tables")
+DATA = Path(__file__).resolve().parents[1] / "data" / "life_tables"
 
 
 @pytest.fixture
@@ -102,18 +102,28 @@ def test_usa_converter_on_small_file(tmp_path):
     np.testing.assert_allclose(lt.rates["male"], [0.006, 0.0004, 0.0003])
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="shared evidence folder not available")
-def test_converters_agree_with_a_tiny_converter_on_the_shared_files():
-    raw = pd.read_csv(SHARED / "denmark_mortality_1974_2012.csv")
+def test_converters_agree_with_a_tiny_converter_on_the_shipped_files():
+    # tests/data/life_tables holds the 2011-2012 rows of the Statistics Denmark file and the
+    # whole US 2015 Mx file (tests/data/README.md)
+    dk = DATA / "denmark_mortality_2011_2012.csv"
+    raw = pd.read_csv(dk)
     sub = raw[raw.year == 2012]
     tiny = sub.pivot(index="age", columns="sex", values="rate_per_1000") / 1000
-    lt = lifetable_from_denmark_csv(SHARED / "denmark_mortality_1974_2012.csv", 2012)
+    lt = lifetable_from_denmark_csv(dk, 2012)
     np.testing.assert_allclose(lt.rates["male"], tiny["male"].to_numpy())
     np.testing.assert_allclose(lt.rates["female"], tiny["female"].to_numpy())
     assert lt.ages[0] == 0 and lt.ages[-1] == 99
-    us = pd.read_csv(SHARED / "usa_mx_2015.csv")
-    lt_us = lifetable_from_usa_mx_csv(SHARED / "usa_mx_2015.csv")
+    # values read off the file by eye: 2012, age 67, men 17.390554 and women 11.530193 per
+    # 1,000 person-years; age 99 (99+) is open-ended, so age 105 gets its rate
+    np.testing.assert_allclose(lt.hazard([67.4], "male"), [0.017390554], rtol=1e-12)
+    np.testing.assert_allclose(lt.hazard([67.0], "female"), [0.011530193], rtol=1e-12)
+    np.testing.assert_allclose(lt.hazard([105.0], "male"), [0.512727273], rtol=1e-12)
+    us_path = DATA / "usa_mx_2015.csv"
+    us = pd.read_csv(us_path)
+    lt_us = lifetable_from_usa_mx_csv(us_path)
     np.testing.assert_allclose(lt_us.hazard([67], "female"), us.loc[us.Age == 67, "Female"])
+    np.testing.assert_allclose(lt_us.hazard([67, 109], "male"), [0.018116, 0.671391],
+                               rtol=1e-12)
 
 
 def test_floor_by_hand(table):
