@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
@@ -21,7 +21,7 @@ from hecon.engine import DiscountSchedule
 from hecon.engine.markov import check_membership
 from hecon.errors import InputError, ModelError
 from hecon.io_safe import atomic_write, write_csv
-from hecon.parameters import COLUMNS, ParameterTable
+from hecon.parameters import COLUMNS, REQUIRED, ParameterTable
 
 CELLS = st.one_of(
     st.none(),
@@ -35,62 +35,108 @@ CELLS = st.one_of(
 )
 HEADERS = st.lists(st.sampled_from([*COLUMNS, "extra", "Value", ""]), min_size=0,
                    max_size=12)
+VALID = ["name", "value", "unit", "distribution", "source", "se", "low", "high", "alpha",
+         "beta", "group"]
+FULL_HEADER = st.permutations(list(COLUMNS))
+SOURCES = st.sampled_from(["Trial X 2024, table 2", "evidence gap: assumption, wide range",
+                           "Registry; 1,234 patients", "Ulykke & Ærø (2023) [V]"])
+POSITIVE = st.floats(0.01, 1e4, allow_nan=False, allow_infinity=False)
+ANY = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+SHARE = st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False)
+TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=8)  # printable text
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+@st.composite
+def valid_block(draw, i: int) -> list[dict]:
+    """One to three rows that the reader must accept (a Dirichlet group is one block): each
+    distribution kind with parameters consistent with its unit and base value."""
+    name = f"p{i}_" + draw(st.sampled_from(["a", "cost", "Utility_2", "_x"]))
+    src = draw(SOURCES)
+    kind = draw(st.sampled_from(["fixed", "beta", "beta_se", "gamma", "lognormal", "normal",
+                                 "uniform", "triangular", "dirichlet"]))
+    row: dict = {"name": name, "source": src, "description": draw(TEXT)}
+    if kind == "fixed":
+        unit, v = draw(st.sampled_from([("probability", SHARE), ("DKK 2024", POSITIVE),
+                                        ("utility", st.floats(-0.5, 1.0)), ("mmHg", ANY),
+                                        ("count", st.integers(0, 10**6))]))
+        row |= {"unit": unit, "distribution": "fixed", "value": draw(v)}
+    elif kind == "beta":
+        a, b = draw(st.floats(0.5, 500)), draw(st.floats(0.5, 500))
+        row |= {"unit": "probability", "distribution": "beta", "alpha": a, "beta": b,
+                "value": a / (a + b)}
+    elif kind == "beta_se":
+        m = draw(st.floats(0.05, 0.95))
+        row |= {"unit": "proportion", "distribution": "beta", "value": m,
+                "se": draw(st.floats(0.01, 0.9)) * math.sqrt(m * (1 - m))}
+    elif kind == "gamma":
+        k, theta = draw(st.floats(0.5, 100)), draw(st.floats(0.1, 1e4))
+        row |= {"unit": "GBP 2024", "distribution": "gamma", "shape": k, "scale": theta,
+                "value": k * theta}
+    elif kind == "lognormal":
+        row |= {"unit": "hazard ratio", "distribution": "lognormal", "value": draw(POSITIVE),
+                "meanlog": draw(st.floats(-2, 2)), "sdlog": draw(st.floats(0.01, 2))}
+    elif kind == "normal":
+        v = draw(ANY)
+        row |= {"unit": "mmHg", "distribution": "normal", "value": v, "se": draw(POSITIVE)}
+        if draw(st.booleans()):
+            row |= {"low": v - draw(POSITIVE), "high": v + draw(POSITIVE)}
+    elif kind in ("uniform", "triangular"):
+        lo = draw(st.floats(0, 100))
+        hi = lo + draw(POSITIVE)
+        v = lo + draw(SHARE) * (hi - lo)
+        row |= {"unit": "years", "distribution": kind, "value": min(max(v, lo), hi),
+                "min": lo, "max": hi}
+        if kind == "triangular" and draw(st.booleans()):
+            row["mode"] = lo + draw(SHARE) * (hi - lo)
+    else:  # a Dirichlet group of two or three members: values are the shares of the counts
+        counts = draw(st.lists(st.floats(0.5, 1000), min_size=2, max_size=3))
+        total = sum(counts)
+        return [{"name": f"{name}_{j}", "source": src, "unit": "proportion",
+                 "distribution": "dirichlet", "group": f"g{i}", "alpha": a, "value": a / total}
+                for j, a in enumerate(counts)]
+    return [row]
+
+
+@st.composite
+def tables(draw, junk: bool = True) -> tuple[list, bool]:
+    """Rows (dicts by column for generated rows, lists of cells for junk rows) and whether
+    every row is valid. Valid blocks, valid rows with one cell replaced by an arbitrary one,
+    and rows of arbitrary cells, mixed."""
+    rows: list = []
+    all_valid = True
+    for i in range(draw(st.integers(1 if not junk else 0, 5))):
+        how = draw(st.sampled_from(["valid", "mutant", "junk"])) if junk else "valid"
+        if how == "junk":
+            rows.append(draw(st.lists(CELLS, max_size=12)))
+            all_valid = False
+            continue
+        block = draw(valid_block(i))
+        if how == "mutant":
+            r = block[0]
+            r[draw(st.sampled_from(sorted(COLUMNS)))] = draw(CELLS)
+            all_valid = False
+        rows.extend(block)
+    return rows, all_valid
+
+
+def _cells(header: list[str], row) -> list:
+    return [row.get(h) for h in header] if isinstance(row, dict) else list(row)
+
+
+def _write_csv(path: Path, header: list[str], rows: list) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(header)
         for r in rows:
-            w.writerow(["" if c is None else c for c in r])
+            w.writerow(["" if c is None else c for c in _cells(header, r)])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
-@given(header=HEADERS, rows=st.lists(st.lists(CELLS, max_size=12), max_size=6))
-def test_csv_reader_only_raises_input_error(tmp_path_factory, header, rows):
-    path = tmp_path_factory.mktemp("h") / "t.csv"
-    try:
-        _write_csv(path, header, rows)
-    except UnicodeEncodeError:
-        return  # surrogate characters cannot be written as UTF-8 at all
-    try:
-        table = ParameterTable.read(path)
-    except InputError:
-        return
-    for p in table:  # whatever is accepted is finite and has a source
-        assert math.isfinite(p.value) and p.source
-
-
-VALID = ["name", "value", "unit", "distribution", "source", "se", "low", "high", "alpha",
-         "beta", "group"]
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.lists(CELLS, min_size=len(VALID), max_size=len(VALID)), max_size=5))
-def test_csv_reader_with_a_valid_header(tmp_path_factory, rows):
-    path = tmp_path_factory.mktemp("v") / "t.csv"
-    try:
-        _write_csv(path, VALID, rows)
-    except UnicodeEncodeError:
-        return
-    try:
-        ParameterTable.read(path)
-    except InputError:
-        pass
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.lists(CELLS, min_size=len(VALID), max_size=len(VALID)), max_size=4))
-def test_xlsx_reader_only_raises_input_error(tmp_path_factory, rows):
-    path = tmp_path_factory.mktemp("x") / "t.xlsx"
+def _write_xlsx(path: Path, header: list[str], rows: list) -> None:
     wb = Workbook()
-    wb.active.append(VALID)
+    wb.active.append(header)
     for r in rows:
         clean = []
-        for c in r:
+        for c in _cells(header, r):
             if isinstance(c, float) and not math.isfinite(c):
                 c = str(c)
             if isinstance(c, str):  # characters XML cannot hold
@@ -98,10 +144,107 @@ def test_xlsx_reader_only_raises_input_error(tmp_path_factory, rows):
             clean.append(c)
         wb.active.append(clean)
     wb.save(path)
+
+
+def _check_read(path: Path, rows: list, all_valid: bool, header_ok: bool,
+                rel: float = 0.0) -> bool:
+    """Read ``path``: only InputError may escape; a table of valid rows under a complete
+    header must be accepted and give back what was written (exactly from CSV, which holds
+    Python's round-trip repr; within ``rel`` from XLSX, which holds 16 significant digits).
+    True if the table was accepted."""
     try:
-        ParameterTable.read(path)
-    except InputError:
-        pass
+        table = ParameterTable.read(path)
+    except InputError as exc:
+        assert not (all_valid and header_ok and rows), f"a valid table was refused: {exc}"
+        event("refused")
+        return False
+    event("accepted")
+    for p in table:  # whatever is accepted is finite and has a source
+        assert math.isfinite(p.value) and p.source
+    if all_valid and header_ok:
+        assert table.names == [r["name"] for r in rows]
+        for r in rows:
+            p = table[r["name"]]
+            assert p.value == pytest.approx(float(r["value"]), rel=rel, abs=0)
+            assert p.source == r["source"].strip() and p.unit == r["unit"]
+            assert p.distribution == r["distribution"]
+    return True
+
+
+def test_csv_reader_only_raises_input_error(tmp_path_factory):
+    accepted = []
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(header=st.one_of(HEADERS, FULL_HEADER), table=tables())
+    def prop(header, table):
+        rows, all_valid = table
+        path = tmp_path_factory.mktemp("h") / "t.csv"
+        try:
+            _write_csv(path, header, rows)
+        except UnicodeEncodeError:
+            return  # surrogate characters cannot be written as UTF-8 at all
+        ok = set(REQUIRED) <= set(header) and set(header) <= set(COLUMNS)
+        if _check_read(path, rows, all_valid, ok and len(set(header)) == len(header)):
+            accepted.append(1)
+
+    prop()
+    assert accepted, "no generated table was accepted: the correctness checks never ran"
+
+
+def test_csv_reader_with_a_valid_header(tmp_path_factory):
+    accepted = []
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(table=tables())
+    def prop(table):
+        rows, all_valid = table
+        path = tmp_path_factory.mktemp("v") / "t.csv"
+        try:
+            _write_csv(path, list(COLUMNS), rows)
+        except UnicodeEncodeError:
+            return
+        if _check_read(path, rows, all_valid, True):
+            accepted.append(1)
+
+    prop()
+    assert accepted, "no generated table was accepted: the correctness checks never ran"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(header=FULL_HEADER, table=tables(junk=False))
+def test_csv_reader_accepts_every_valid_table(tmp_path_factory, header, table):
+    rows, all_valid = table
+    assert all_valid and rows
+    path = tmp_path_factory.mktemp("ok") / "t.csv"
+    _write_csv(path, header, rows)
+    assert _check_read(path, rows, True, True, 1e-15)
+
+
+def test_xlsx_reader_only_raises_input_error(tmp_path_factory):
+    accepted = []
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(header=st.one_of(st.just(VALID), FULL_HEADER), table=tables())
+    def prop(header, table):
+        rows, all_valid = table
+        path = tmp_path_factory.mktemp("x") / "t.xlsx"
+        _write_xlsx(path, header, rows)
+        if _check_read(path, rows, all_valid and header != VALID, header != VALID, 1e-15):
+            accepted.append(1)
+
+    prop()
+    assert accepted, "no generated workbook was accepted: the correctness checks never ran"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(header=FULL_HEADER, table=tables(junk=False))
+def test_xlsx_reader_accepts_every_valid_table(tmp_path_factory, header, table):
+    rows, _ = table
+    path = tmp_path_factory.mktemp("xok") / "t.xlsx"
+    _write_xlsx(path, header, rows)
+    assert _check_read(path, rows, True, True, 1e-15)
 
 
 def test_defusedxml_protects_openpyxl():
