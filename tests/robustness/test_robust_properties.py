@@ -266,6 +266,39 @@ def test_manifest_has_versions_command_seed_and_checksums(tmp_path):
             "effect_lifetime.yaml"} <= set(files)
     for f, h in m["inputs"].items():
         assert hashlib.sha256(Path(f).read_bytes()).hexdigest() == h
+    # the lock file the environment was installed from, with its checksum
+    lock = Path(__file__).resolve().parents[2] / m["lock"]["file"]
+    assert hashlib.sha256(lock.read_bytes()).hexdigest() == m["lock"]["sha256"]
+
+
+def test_manifest_records_the_matching_lock_file(tmp_path):
+    from hecon.manifest import lock_match, read_lock
+
+    run = "# comment\nnumpy==2.4.6\nPyYAML==6.0.4  # inline comment\nsome_pkg[extra]==1.0\n"
+    dev = run + "pytest==9.2.0\nruff==0.17.6\n"
+    (tmp_path / "run.lock").write_text(run)
+    (tmp_path / "dev.lock").write_text(dev)
+    assert read_lock(tmp_path / "run.lock") == {"numpy": "2.4.6", "pyyaml": "6.0.4",
+                                                "some-pkg": "1.0"}
+    env = {"numpy": "2.4.6", "pyyaml": "6.0.4", "some-pkg": "1.0", "pytest": "9.2.0",
+           "ruff": "0.17.6", "other": "1"}
+    locks = ("dev.lock", "run.lock")
+    # both match exactly: the larger lock (dev) is the one the environment matches
+    m = lock_match(tmp_path, locks, env)
+    assert m["file"] == "requirements/dev.lock" and m["differs"] == {} and m["pins"] == 5
+    assert m["sha256"] == hashlib.sha256(dev.encode()).hexdigest()
+    # no test tools installed: only the run lock matches
+    run_env = {k: env[k] for k in ("numpy", "pyyaml", "some-pkg")}
+    m = lock_match(tmp_path, locks, run_env)
+    assert m["file"] == "requirements/run.lock" and m["differs"] == {}
+    # a different numpy and a missing package are listed against the closest lock
+    m = lock_match(tmp_path, locks, {**env, "numpy": "2.0.0", "ruff": None})
+    assert m["file"] == "requirements/run.lock"
+    assert m["differs"] == {"numpy": {"locked": "2.4.6", "installed": "2.0.0"}}
+    m = lock_match(tmp_path, ("dev.lock",), {**env, "numpy": "2.0.0", "ruff": None})
+    assert m["differs"] == {"numpy": {"locked": "2.4.6", "installed": "2.0.0"},
+                            "ruff": {"locked": "0.17.6", "installed": None}}
+    assert lock_match(tmp_path / "nowhere", locks, env) is None
 
 
 def test_interrupted_write_keeps_previous_file(tmp_path):
