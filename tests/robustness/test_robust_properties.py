@@ -7,6 +7,7 @@ import csv
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -253,10 +254,12 @@ def test_defusedxml_protects_openpyxl():
     assert openpyxl.xml.DEFUSEDXML is True
 
 
-def test_manifest_has_versions_command_seed_and_checksums(tmp_path):
+def test_manifest_has_versions_command_seed_and_checksums(tmp_path, capfd):
     out = tmp_path / "run"
     assert main(["psa", "-n", "50", "--seed", "9", "--country", "uk", "--quiet",
                  "--scenario", "effect_lifetime", "--out", str(out)]) == 0
+    err = capfd.readouterr().err  # --quiet: no progress bar on stderr (tests/test_cli_quiet.py)
+    assert "PSA" not in err and not re.search(r"\d+%\||\d+/\d+ \[", err), err
     m = json.loads((out / "manifest.json").read_text())
     assert m["hecon_version"] and m["python"] and m["seed"] == 9
     assert m["command"][:2] == ["hecon", "psa"]
