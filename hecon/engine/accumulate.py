@@ -68,6 +68,13 @@ class Accumulator:
             self.wa_c, self.wb_c = a * self.flow_c, b * self.flow_c
             self.wa_e, self.wb_e = a * self.flow_e, b * self.flow_e
         self.wa_u, self.wb_u = a, b
+        if settings.transition_rewards == "within-cycle":
+            # a transition in cycle k ends at t_k: the weight of m_k in cycles k and k + 1
+            self.fw_c = self.wb_c + np.append(self.wa_c[1:], 0.0)
+            self.fw_e = self.wb_e + np.append(self.wa_e[1:], 0.0)
+            self.fw_u = b + np.append(a[1:], 0.0)
+        else:
+            self.fw_c, self.fw_e, self.fw_u = self.flow_c, self.flow_e, np.ones(n_cycles)
         zero = np.zeros(n)
         self.t = Totals(
             qalys=zero.copy(),
@@ -124,13 +131,15 @@ class Accumulator:
             self.t.qalys_undisc += (self.wa_u[i] * xp + self.wb_u[i] * xn) * self.dt
 
     def add_flows(self, k: int, costs: dict[str, np.ndarray], qalys: np.ndarray | None) -> None:
-        """Add rewards of transitions that happen during cycle ``k`` (already weighted by flow)."""
+        """Add rewards of transitions that happen during cycle ``k`` (already weighted by flow):
+        discounted with the cycle's factor (``transition_rewards="cycle"``) or weighted like the
+        state rewards at t_k (``"within-cycle"``)."""
         i = k - 1
         for cat, v in costs.items():
-            self._add_cost(cat, v * self.flow_c[i], v)
+            self._add_cost(cat, v * self.fw_c[i], v * self.fw_u[i])
         if qalys is not None:
-            self.t.qalys += qalys * self.flow_e[i]
-            self.t.qalys_undisc += qalys
+            self.t.qalys += qalys * self.fw_e[i]
+            self.t.qalys_undisc += qalys * self.fw_u[i]
 
     def add_once(self, costs: dict[str, np.ndarray], qalys: np.ndarray | None, time: float) -> None:
         """Add one-off rewards occurring at ``time`` years (discounted to time 0)."""

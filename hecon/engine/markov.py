@@ -38,7 +38,7 @@ one-off amounts at the model's start.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,8 +46,17 @@ import numpy as np
 from hecon.engine.accumulate import Accumulator, Totals
 from hecon.engine.params import ParamView
 from hecon.engine.settings import Settings
-from hecon.engine.states import C, Layout, State, broadcast_value, rowsum, state_vector
-from hecon.errors import ModelError
+from hecon.engine.states import (
+    C,
+    Layout,
+    State,
+    broadcast_value,
+    category_mapping,
+    describe,
+    rowsum,
+    state_vector,
+)
+from hecon.errors import ModelError, ModelSpecError
 
 TOL = 1e-9
 ROUNDING = 1e-12
@@ -60,8 +69,17 @@ class Cycle:
     """What a model callable knows about the current cycle.
 
     ``k``: cycle number (1-based); ``time``: years since this model's start at the start of the
-    cycle; ``dt``: cycle length in years; ``age``: age at the start of the cycle (array (n,) or
-    None when the model has no start age).
+    cycle; ``dt``: cycle length in years. Ages (arrays (n,), or None when the model has no start
+    age), for cycle k spanning [start_age + (k-1) dt, start_age + k dt]:
+
+    * ``age_start`` = start_age + (k-1) dt, the age at the start of the cycle (DARTH's
+      convention: the first cycle uses the starting age);
+    * ``age_mid`` = age_start + dt/2, the age in the middle of the cycle;
+    * ``age_end`` = age_start + dt, the age at the end of the cycle (heemod's
+      ``age_init + model_time`` with annual cycles, its model time starting at 1);
+    * ``age`` is the same as ``age_start`` (kept for existing models).
+
+    See docs/conventions.md ("Age and time in a cycle").
     """
 
     k: int
@@ -70,6 +88,34 @@ class Cycle:
     age: np.ndarray | None
     n: int
     layout: Layout
+
+    def _age(self, which: str) -> np.ndarray:
+        if self.age is None:
+            raise ModelSpecError(
+                f"t.{which} was asked for, but the model has no start age; give the model "
+                "start_age= (a number, a parameter name, or a callable of the parameters)"
+            )
+        return self.age
+
+    @property
+    def age_start(self) -> np.ndarray:
+        """Age at the start of the cycle (the same value as ``age``)."""
+        return self._age("age_start")
+
+    @property
+    def age_mid(self) -> np.ndarray:
+        """Age in the middle of the cycle: ``age_start + dt / 2``."""
+        return self._age("age_mid") + 0.5 * self.dt
+
+    @property
+    def age_end(self) -> np.ndarray:
+        """Age at the end of the cycle: ``age_start + dt``."""
+        return self._age("age_end") + self.dt
+
+    @property
+    def time_end(self) -> float:
+        """Years since this model's start at the end of the cycle: ``time + dt``."""
+        return self.time + self.dt
 
     def time_in_state(self, state: str) -> np.ndarray:
         """Cycles already spent in a tunnel state, shape (1, k): 0, 1, ..., k-1 ('or more')."""
@@ -86,6 +132,9 @@ class ModelOutput:
     times: np.ndarray  # (T + 1,) years since this model's start
     start_time: float
     extras: dict[str, np.ndarray]
+    # per-sample checks that are not outcomes, e.g. "crossing_cycles" of a partitioned-survival
+    # model (arrays (n,), concatenated over chunks, not columns of Results.to_frame)
+    diagnostics: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _resolve(value: Any, p: ParamView) -> Any:
@@ -126,9 +175,15 @@ def add_start_rewards(model: Any, p: ParamView, acc: Accumulator) -> None:
     if model.start_costs is None and model.start_qalys is None:
         return
     n = p.n
+    given = model.start_costs(p) if model.start_costs else {}
+    if not isinstance(given, Mapping):
+        raise ModelSpecError(
+            f"strategy {model.name!r}, start costs: expected a mapping category -> amount, got "
+            f"{describe(given)}; write e.g. {{'procedure': 25000}}"
+        )
     sc = {
         k: broadcast_value(v, n, 1, f"strategy {model.name!r}, start cost {k!r}")[:, 0]
-        for k, v in (model.start_costs(p) if model.start_costs else {}).items()
+        for k, v in given.items()
     }
     sq = (
         broadcast_value(model.start_qalys(p), n, 1, f"strategy {model.name!r}, start QALYs")[:, 0]
@@ -142,9 +197,13 @@ def cycle_rewards(
     model: Any, p: ParamView, ctx: Cycle, lay: Layout
 ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """A model's state costs by category and utilities for one cycle, as (n, S) arrays."""
+    given = category_mapping(
+        model.costs(p, ctx) if model.costs else {}, f"strategy {model.name!r}, costs", "state",
+        f"{{'care': {{{lay.names[0]!r}: 1000}}}}",
+    )
     costs = {
         cat: state_vector(vals, lay, p.n, f"strategy {model.name!r}, cost {cat!r}")
-        for cat, vals in (model.costs(p, ctx) if model.costs else {}).items()
+        for cat, vals in given.items()
     }
     util = (
         state_vector(model.utilities(p, ctx), lay, p.n, f"strategy {model.name!r}, utility")
@@ -191,6 +250,15 @@ class MarkovModel:
         lay, n = self.layout, p.n
         where = f"strategy {self.name!r}, cycle {ctx.k}"
         entries = self.transitions(p, ctx)
+        if not isinstance(entries, Mapping):
+            names = lay.names
+            raise ModelSpecError(
+                f"{where}: transitions must return a mapping {{(from, to): probability}}, got "
+                f"{describe(entries)}; write e.g. {{({names[0]!r}, {names[-1]!r}): p.x, "
+                f"({names[0]!r}, {names[0]!r}): C}}; from a matrix P whose rows and columns "
+                f"follow the states {names}: {{(a, b): P[i, j] for i, a in enumerate(states) "
+                "for j, b in enumerate(states)}"
+            )
         P = np.zeros((n, lay.size, lay.size))
         by_src: dict[str, list[tuple[str, Any]]] = {}
         for key, value in entries.items():
@@ -372,9 +440,12 @@ class MarkovModel:
         self, acc: Accumulator, p: ParamView, ctx: Cycle, m: np.ndarray, P: np.ndarray
     ) -> None:
         costs: dict[str, np.ndarray] = {}
-        for cat, entries in (
-            self.transition_costs(p, ctx) if self.transition_costs else {}
-        ).items():
+        given = category_mapping(
+            self.transition_costs(p, ctx) if self.transition_costs else {},
+            f"strategy {self.name!r}, transition costs", "(from, to)",
+            "{'death': {('sick', 'dead'): 5000}}",
+        )
+        for cat, entries in given.items():
             costs[cat] = sum(
                 (
                     self._flow(p, ctx, m, P, key, v, f"transition cost {cat!r}")

@@ -92,6 +92,32 @@ class Results:
         df = self.to_frame()
         return df[df["sample"] == sample].drop(columns=["sample"]).set_index("strategy")
 
+    def crossings(self) -> pd.DataFrame:
+        """Partitioned-survival curve crossings, one row per strategy that reports them: the
+        policy, and how many samples and cycles had a crossing (a cycle counts when a crossing
+        is at its start or end) and their shares of all samples and of all sample-cycles."""
+        rows = []
+        for s in self.strategies:
+            o = self.outputs[s]
+            c = o.diagnostics.get("crossing_cycles")
+            if c is None:
+                continue
+            c = np.asarray(c)
+            n_cycles = len(o.times) - 1
+            rows.append({
+                "strategy": s,
+                "policy": str(o.extras.get("crossing_policy", "")),
+                "samples": c.size,
+                "samples_affected": int((c > 0).sum()),
+                "share_samples_affected": float((c > 0).mean()),
+                "cycles": c.size * n_cycles,
+                "cycles_affected": int(c.sum()),
+                "share_cycles_affected": float(c.sum() / (c.size * n_cycles)),
+            })
+        cols = ["strategy", "policy", "samples", "samples_affected", "share_samples_affected",
+                "cycles", "cycles_affected", "share_cycles_affected"]
+        return pd.DataFrame(rows, columns=cols).set_index("strategy")
+
     def trace(self, strategy: str, sample: int = 0) -> pd.DataFrame:
         """State membership by time point for one strategy and sample."""
         o = self.outputs[strategy]

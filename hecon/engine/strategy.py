@@ -156,4 +156,8 @@ class Mixture:
         for k, v in first.extras.items():
             if np.ndim(v) == 1:
                 extras[k] = sum(w * o.extras[k] for w, o in outs)
-        return ModelOutput(t, trace, first.states, first.times, first.start_time, extras)
+        diagnostics = {  # e.g. crossing cycles: the most affected subgroup
+            k: np.max([o.diagnostics[k] for _, o in outs], axis=0) for k in first.diagnostics
+        }
+        return ModelOutput(t, trace, first.states, first.times, first.start_time, extras,
+                           diagnostics)
