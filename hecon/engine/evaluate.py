@@ -13,7 +13,7 @@ from hecon.engine.params import ParamView, as_params
 from hecon.engine.results import Results
 from hecon.engine.settings import Settings
 from hecon.engine.states import describe
-from hecon.engine.strategy import run_strategy
+from hecon.engine.strategy import combine_per_cycle, run_strategy
 from hecon.engine.tree import Chance
 from hecon.errors import ModelError, ModelSpecError
 
@@ -88,8 +88,9 @@ def _concat(parts: list[ModelOutput]) -> ModelOutput:
         for k, v in first.extras.items()
     }
     diagnostics = {k: cat([q.diagnostics[k] for q in parts]) for k in first.diagnostics}
+    per_cycle = combine_per_cycle([q.per_cycle for q in parts])
     return ModelOutput(t, trace, first.states, first.times, first.start_time, extras,
-                       diagnostics)
+                       diagnostics, per_cycle)
 
 
 def evaluate(

@@ -59,6 +59,7 @@ from hecon.engine.states import (
 from hecon.errors import ModelError, ModelSpecError
 
 TOL = 1e-9
+START_AS = ("proportions", "counts")
 ROUNDING = 1e-12
 
 Transitions = Callable[[ParamView, "Cycle"], Mapping[tuple[str, str], Any]]
@@ -135,6 +136,8 @@ class ModelOutput:
     # per-sample checks that are not outcomes, e.g. "crossing_cycles" of a partitioned-survival
     # model (arrays (n,), concatenated over chunks, not columns of Results.to_frame)
     diagnostics: dict[str, np.ndarray] = field(default_factory=dict)
+    # per-cycle audit record (kept with the trace; see Accumulator.per_cycle, Results.cycles)
+    per_cycle: dict[str, np.ndarray] | None = None
 
 
 def _resolve(value: Any, p: ParamView) -> Any:
@@ -236,10 +239,15 @@ class MarkovModel:
     start_time: float = 0.0
     time_homogeneous: bool = False
     cost_categories: Sequence[str] = ()
+    start_as: str = "proportions"
 
     def __post_init__(self) -> None:
         if int(self.n_cycles) != self.n_cycles or self.n_cycles < 1:
             raise ModelError(f"model {self.name!r}: n_cycles must be a whole number >= 1")
+        if self.start_as not in START_AS:
+            raise ModelSpecError(f"model {self.name!r}: start_as is {self.start_as!r}; choose "
+                                 f"{START_AS[0]!r} (shares summing to 1) or {START_AS[1]!r} "
+                                 "(numbers of people, e.g. {'well': 1000})")
         if not self.cycle_length > 0:
             raise ModelError(f"model {self.name!r}: cycle_length must be > 0 years")
         self.layout = Layout(self.states, self.dead)
@@ -351,9 +359,22 @@ class MarkovModel:
                 f"at cycle {ctx.k}, sample {i}"
             )
 
+    def cycle(self, p: ParamView, k: int) -> Cycle:
+        """The :class:`Cycle` that model callables receive in cycle ``k`` (1-based)."""
+        age0 = _start_age(self.start_age, p)
+        time = (k - 1) * float(self.cycle_length)
+        return Cycle(k, float(self.cycle_length), time, None if age0 is None else age0 + time,
+                     p.n, self.layout)
+
     # ----------------------------------------------------------------- run
     def initial(self, p: ParamView, start: Any = None) -> np.ndarray:
         """Initial membership (n, S) over expanded states; ``start`` overrides the model's."""
+        m0, _ = self._initial(p, start)
+        return m0
+
+    def _initial(self, p: ParamView, start: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Initial shares (n, S) and the cohort size (n,): 1, or the total of starting counts
+        (``start_as="counts"``; the shares are the counts over their total)."""
         lay, n = self.layout, p.n
         spec = self.start if start is None else start
         spec = _resolve(spec, p)
@@ -371,8 +392,26 @@ class MarkovModel:
             m0 = np.zeros((n, lay.size))
             for j, s in enumerate(lay.names):
                 m0[:, lay.index[s][0]] = arr[:, j]
+        size = np.ones(n)
+        if self.start_as == "counts" and start is None:
+            size = m0.sum(axis=1)
+            bad = np.flatnonzero(~((m0 >= 0).all(axis=1) & (size > 0) & np.isfinite(size)))
+            if bad.size:
+                i = int(bad[0])
+                raise ModelError(f"{where}: starting counts must be >= 0 with a total > 0, got "
+                                 f"a total of {size[i]:.12g}, sample {i}")
+            m0 = m0 / size[:, None]
+        elif self.start_as == "proportions" and start is None:
+            total = m0.sum(axis=1)
+            i = int(np.argmax(np.abs(total - 1.0)))
+            if abs(total[i] - 1.0) > 1e-8 and (m0 >= 0).all():
+                raise ModelError(
+                    f"{where}: membership sums to {total[i]:.12g}, not 1, sample {i}; give "
+                    "shares summing to 1, or numbers of people with start_as='counts' (results "
+                    "stay per person; Results.summary(per='cohort') gives them per cohort)"
+                )
         check_membership(m0, where, 0, self._expanded_names())
-        return m0
+        return m0, size
 
     def _expanded_names(self) -> list[str]:
         out = []
@@ -391,10 +430,11 @@ class MarkovModel:
         settings = settings or Settings()
         p, lay, n = params, self.layout, params.n
         T, dt = int(self.n_cycles), float(self.cycle_length)
-        acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive)
+        acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive, lay.collapse,
+                          record=keep_trace)
         acc.declare_costs(list(self.cost_categories))
         age0 = _start_age(self.start_age, p)
-        m = self.initial(p, start)
+        m, cohort = self._initial(p, start)
         names = self._expanded_names()
         trace = np.empty((n, T + 1, len(lay.names))) if keep_trace else None
         if trace is not None:
@@ -416,7 +456,9 @@ class MarkovModel:
             if trace is not None:
                 trace[:, k] = m @ lay.collapse
         times = dt * np.arange(T + 1)
-        return ModelOutput(acc.t, trace, list(lay.names), times, self.start_time, {})
+        diagnostics = {"cohort_size": cohort} if self.start_as == "counts" else {}
+        return ModelOutput(acc.t, trace, list(lay.names), times, self.start_time, {},
+                           diagnostics, per_cycle=acc.per_cycle())
 
     def _flow(
         self,

@@ -151,7 +151,8 @@ class PartitionedSurvivalModel:
         m, crossings, mask = self._membership(p)
         for k in (0, T):
             check_membership(m[:, k], f"strategy {self.name!r}", k, lay.names)
-        acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive)
+        acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive, lay.collapse,
+                          record=keep_trace)
         age0 = _start_age(self.start_age, p)
         add_start_rewards(self, p, acc)
         drops = self.curve_drop_costs(p) if self.curve_drop_costs else {}
@@ -182,4 +183,5 @@ class PartitionedSurvivalModel:
             self.start_time,
             {"crossings": np.array(crossings), "crossing_policy": np.array(self.crossing)},
             diagnostics={"crossing_cycles": (mask[:, :-1] | mask[:, 1:]).sum(axis=1)},
+            per_cycle=acc.per_cycle(),
         )
