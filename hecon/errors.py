@@ -52,7 +52,7 @@ class UnknownParameterError(InputError, KeyError):
     """A model asks for a parameter the samples do not contain. ``parameter`` names it; the
     message suggests close names and says to add it to the parameter table."""
 
-    def __init__(self, message: str, *, parameter: str) -> None:
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
         super().__init__(message)
         self.parameter = parameter
 

@@ -32,7 +32,7 @@ def _locate(exc: ModelError, lo: int, labels: Sequence[str]) -> ModelError:
     msg = str(exc)
     if not _SAMPLE.search(msg) or "(row " in msg:
         return exc
-    return ModelError(_SAMPLE.sub(row, msg, count=1))
+    return type(exc)(_SAMPLE.sub(row, msg, count=1))  # keeps the subclass (ModelSpecError)
 
 
 def _check_strategy(s: Any, where: str) -> None:

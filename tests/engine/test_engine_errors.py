@@ -117,3 +117,15 @@ def test_parameter_shapes():
 def test_errors_are_model_or_input_errors():
     assert issubclass(ModelSpecError, ModelError) and issubclass(UnknownParameterError,
                                                                   InputError)
+
+
+def test_typed_errors_survive_pickling():
+    # the processes backend sends a worker's error back pickled
+    import pickle
+
+    e = pickle.loads(pickle.dumps(UnknownParameterAttributeError("unknown parameter 'x'",
+                                                                 parameter="x")))
+    assert isinstance(e, AttributeError) and e.parameter == "x"
+    assert str(e) == "unknown parameter 'x'"
+    e = pickle.loads(pickle.dumps(ModelSpecError("bad model")))
+    assert isinstance(e, ModelSpecError) and str(e) == "bad model"
