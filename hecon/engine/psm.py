@@ -43,8 +43,8 @@ from hecon.engine.markov import (
 )
 from hecon.engine.params import ParamView
 from hecon.engine.settings import Settings
-from hecon.engine.states import Layout, State, broadcast_value
-from hecon.errors import ModelError
+from hecon.engine.states import Layout, State, broadcast_value, describe
+from hecon.errors import ModelError, ModelSpecError
 
 CROSSING = ("cap", "floor", "error")
 
@@ -156,6 +156,12 @@ class PartitionedSurvivalModel:
         age0 = _start_age(self.start_age, p)
         add_start_rewards(self, p, acc)
         drops = self.curve_drop_costs(p) if self.curve_drop_costs else {}
+        if not isinstance(drops, Mapping):
+            raise ModelSpecError(
+                f"strategy {self.name!r}, curve drop costs: expected a mapping category -> one "
+                f"value per curve (None for no cost), got {describe(drops)}; write e.g. "
+                "{'death': [None, 5000]} for a cost on the fall of the second (outer) curve"
+            )
         for k in range(1, T + 1):
             time = (k - 1) * dt
             ctx = Cycle(k, dt, time, None if age0 is None else age0 + time, n, lay)

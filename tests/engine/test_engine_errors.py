@@ -129,3 +129,14 @@ def test_typed_errors_survive_pickling():
     assert str(e) == "unknown parameter 'x'"
     e = pickle.loads(pickle.dumps(ModelSpecError("bad model")))
     assert isinstance(e, ModelSpecError) and str(e) == "bad model"
+
+
+def test_psm_curve_drop_costs_need_a_category():
+    from hecon.engine import PartitionedSurvivalModel
+
+    m = PartitionedSurvivalModel(name="ps", states=["a", "d"], n_cycles=2,
+                                 curves=lambda p, t: [np.exp(-0.1 * t)[None, :]],
+                                 curve_drop_costs=lambda p: [5000.0])
+    with pytest.raises(ModelSpecError, match=r"curve drop costs: expected a mapping category -> "
+                       r"one value per curve .* write e\.g\. \{'death': \[None, 5000\]\}"):
+        evaluate([m], {})
