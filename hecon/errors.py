@@ -38,3 +38,28 @@ class ModelError(HeconError, ValueError):
 
     The message names the strategy, state, cycle and sample concerned.
     """
+
+
+class ModelSpecError(ModelError):
+    """A model or strategy is defined in a shape the engine cannot use (e.g. a bare decision
+    tree passed to ``evaluate``, costs without a category level, a matrix as transitions).
+
+    The message says what was given, what is expected and how to write it.
+    """
+
+
+class UnknownParameterError(InputError, KeyError):
+    """A model asks for a parameter the samples do not contain. ``parameter`` names it; the
+    message suggests close names and says to add it to the parameter table."""
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+    def __str__(self) -> str:  # not KeyError's quoted form
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownParameterAttributeError(UnknownParameterError, AttributeError):
+    """:class:`UnknownParameterError` raised by attribute access (``p.name``), so that
+    ``hasattr`` and ``getattr(p, name, default)`` keep working."""

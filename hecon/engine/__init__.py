@@ -4,6 +4,7 @@ from hecon.engine.counting import COUNTING, TIMINGS, Counting
 from hecon.engine.discount import NO_DISCOUNT, DiscountSchedule
 from hecon.engine.evaluate import evaluate
 from hecon.engine.markov import Cycle, MarkovModel, ModelOutput
+from hecon.engine.matrices import transition_matrix
 from hecon.engine.params import ParamView, as_params
 from hecon.engine.psm import PartitionedSurvivalModel
 from hecon.engine.rates import (
@@ -49,4 +50,5 @@ __all__ = [
     "rate_to_prob",
     "rescale_prob",
     "rollback",
+    "transition_matrix",
 ]

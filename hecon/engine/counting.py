@@ -51,6 +51,7 @@ from hecon.errors import InputError
 
 COUNTING = ("start", "end", "half-cycle", "life-table", "trapezoid", "simpson", "custom")
 TIMINGS = ("start", "middle", "end", "calendar")
+TRANSITION_REWARDS = ("cycle", "within-cycle")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ from hecon.engine.markov import ModelOutput
 from hecon.engine.params import ParamView, as_params
 from hecon.engine.results import Results
 from hecon.engine.settings import Settings
-from hecon.engine.strategy import run_strategy
-from hecon.errors import ModelError
+from hecon.engine.states import describe
+from hecon.engine.strategy import combine_per_cycle, run_strategy
+from hecon.engine.tree import Chance
+from hecon.errors import ModelError, ModelSpecError
 
 TRACE_LIMIT = 100
 _SAMPLE = re.compile(r"\bsample (\d+)\b")
@@ -30,13 +32,34 @@ def _locate(exc: ModelError, lo: int, labels: Sequence[str]) -> ModelError:
     msg = str(exc)
     if not _SAMPLE.search(msg) or "(row " in msg:
         return exc
-    return ModelError(_SAMPLE.sub(row, msg, count=1))
+    return type(exc)(_SAMPLE.sub(row, msg, count=1))  # keeps the subclass (ModelSpecError)
+
+
+def _check_strategy(s: Any, where: str) -> None:
+    if isinstance(s, Chance):
+        raise ModelSpecError(
+            f"{where} is a bare decision tree (Chance {s.label!r}); wrap it in a strategy: "
+            "Hybrid(name='...', tree=tree) for the tree alone, or Hybrid(name='...', tree=tree, "
+            "model=a MarkovModel) for a tree followed by a cohort model"
+        )
+    if not (callable(getattr(s, "run", None)) and isinstance(getattr(s, "name", None), str)):
+        raise ModelSpecError(
+            f"{where} is {describe(s)}, not a strategy; give a MarkovModel, "
+            "PartitionedSurvivalModel, Hybrid or Mixture (each with a name)"
+        )
 
 
 def _strategies(strategies: Any) -> dict[str, Any]:
     if isinstance(strategies, Mapping):
         out = dict(strategies)
+        for key, s in out.items():
+            _check_strategy(s, f"strategy {key!r}")
     else:
+        if isinstance(strategies, (Chance, str)) or hasattr(strategies, "run"):
+            strategies = [strategies]
+        strategies = list(strategies)
+        for i, s in enumerate(strategies):
+            _check_strategy(s, f"strategy {i + 1} of {len(strategies)}")
         out = {s.name: s for s in strategies}
         if len(out) != len(strategies):
             raise ModelError("strategy names must be unique")
@@ -64,7 +87,10 @@ def _concat(parts: list[ModelOutput]) -> ModelOutput:
         k: (cat([q.extras[k] for q in parts]) if np.ndim(v) == 1 else v)
         for k, v in first.extras.items()
     }
-    return ModelOutput(t, trace, first.states, first.times, first.start_time, extras)
+    diagnostics = {k: cat([q.diagnostics[k] for q in parts]) for k in first.diagnostics}
+    per_cycle = combine_per_cycle([q.per_cycle for q in parts])
+    return ModelOutput(t, trace, first.states, first.times, first.start_time, extras,
+                       diagnostics, per_cycle)
 
 
 def evaluate(

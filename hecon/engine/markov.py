@@ -38,7 +38,7 @@ one-off amounts at the model's start.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,10 +46,20 @@ import numpy as np
 from hecon.engine.accumulate import Accumulator, Totals
 from hecon.engine.params import ParamView
 from hecon.engine.settings import Settings
-from hecon.engine.states import C, Layout, State, broadcast_value, rowsum, state_vector
-from hecon.errors import ModelError
+from hecon.engine.states import (
+    C,
+    Layout,
+    State,
+    broadcast_value,
+    category_mapping,
+    describe,
+    rowsum,
+    state_vector,
+)
+from hecon.errors import ModelError, ModelSpecError
 
 TOL = 1e-9
+START_AS = ("proportions", "counts")
 ROUNDING = 1e-12
 
 Transitions = Callable[[ParamView, "Cycle"], Mapping[tuple[str, str], Any]]
@@ -60,8 +70,17 @@ class Cycle:
     """What a model callable knows about the current cycle.
 
     ``k``: cycle number (1-based); ``time``: years since this model's start at the start of the
-    cycle; ``dt``: cycle length in years; ``age``: age at the start of the cycle (array (n,) or
-    None when the model has no start age).
+    cycle; ``dt``: cycle length in years. Ages (arrays (n,), or None when the model has no start
+    age), for cycle k spanning [start_age + (k-1) dt, start_age + k dt]:
+
+    * ``age_start`` = start_age + (k-1) dt, the age at the start of the cycle (DARTH's
+      convention: the first cycle uses the starting age);
+    * ``age_mid`` = age_start + dt/2, the age in the middle of the cycle;
+    * ``age_end`` = age_start + dt, the age at the end of the cycle (heemod's
+      ``age_init + model_time`` with annual cycles, its model time starting at 1);
+    * ``age`` is the same as ``age_start`` (kept for existing models).
+
+    See docs/conventions.md ("Age and time in a cycle").
     """
 
     k: int
@@ -70,6 +89,34 @@ class Cycle:
     age: np.ndarray | None
     n: int
     layout: Layout
+
+    def _age(self, which: str) -> np.ndarray:
+        if self.age is None:
+            raise ModelSpecError(
+                f"t.{which} was asked for, but the model has no start age; give the model "
+                "start_age= (a number, a parameter name, or a callable of the parameters)"
+            )
+        return self.age
+
+    @property
+    def age_start(self) -> np.ndarray:
+        """Age at the start of the cycle (the same value as ``age``)."""
+        return self._age("age_start")
+
+    @property
+    def age_mid(self) -> np.ndarray:
+        """Age in the middle of the cycle: ``age_start + dt / 2``."""
+        return self._age("age_mid") + 0.5 * self.dt
+
+    @property
+    def age_end(self) -> np.ndarray:
+        """Age at the end of the cycle: ``age_start + dt``."""
+        return self._age("age_end") + self.dt
+
+    @property
+    def time_end(self) -> float:
+        """Years since this model's start at the end of the cycle: ``time + dt``."""
+        return self.time + self.dt
 
     def time_in_state(self, state: str) -> np.ndarray:
         """Cycles already spent in a tunnel state, shape (1, k): 0, 1, ..., k-1 ('or more')."""
@@ -86,6 +133,11 @@ class ModelOutput:
     times: np.ndarray  # (T + 1,) years since this model's start
     start_time: float
     extras: dict[str, np.ndarray]
+    # per-sample checks that are not outcomes, e.g. "crossing_cycles" of a partitioned-survival
+    # model (arrays (n,), concatenated over chunks, not columns of Results.to_frame)
+    diagnostics: dict[str, np.ndarray] = field(default_factory=dict)
+    # per-cycle audit record (kept with the trace; see Accumulator.per_cycle, Results.cycles)
+    per_cycle: dict[str, np.ndarray] | None = None
 
 
 def _resolve(value: Any, p: ParamView) -> Any:
@@ -126,9 +178,15 @@ def add_start_rewards(model: Any, p: ParamView, acc: Accumulator) -> None:
     if model.start_costs is None and model.start_qalys is None:
         return
     n = p.n
+    given = model.start_costs(p) if model.start_costs else {}
+    if not isinstance(given, Mapping):
+        raise ModelSpecError(
+            f"strategy {model.name!r}, start costs: expected a mapping category -> amount, got "
+            f"{describe(given)}; write e.g. {{'procedure': 25000}}"
+        )
     sc = {
         k: broadcast_value(v, n, 1, f"strategy {model.name!r}, start cost {k!r}")[:, 0]
-        for k, v in (model.start_costs(p) if model.start_costs else {}).items()
+        for k, v in given.items()
     }
     sq = (
         broadcast_value(model.start_qalys(p), n, 1, f"strategy {model.name!r}, start QALYs")[:, 0]
@@ -142,9 +200,13 @@ def cycle_rewards(
     model: Any, p: ParamView, ctx: Cycle, lay: Layout
 ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """A model's state costs by category and utilities for one cycle, as (n, S) arrays."""
+    given = category_mapping(
+        model.costs(p, ctx) if model.costs else {}, f"strategy {model.name!r}, costs", "state",
+        f"{{'care': {{{lay.names[0]!r}: 1000}}}}",
+    )
     costs = {
         cat: state_vector(vals, lay, p.n, f"strategy {model.name!r}, cost {cat!r}")
-        for cat, vals in (model.costs(p, ctx) if model.costs else {}).items()
+        for cat, vals in given.items()
     }
     util = (
         state_vector(model.utilities(p, ctx), lay, p.n, f"strategy {model.name!r}, utility")
@@ -177,10 +239,15 @@ class MarkovModel:
     start_time: float = 0.0
     time_homogeneous: bool = False
     cost_categories: Sequence[str] = ()
+    start_as: str = "proportions"
 
     def __post_init__(self) -> None:
         if int(self.n_cycles) != self.n_cycles or self.n_cycles < 1:
             raise ModelError(f"model {self.name!r}: n_cycles must be a whole number >= 1")
+        if self.start_as not in START_AS:
+            raise ModelSpecError(f"model {self.name!r}: start_as is {self.start_as!r}; choose "
+                                 f"{START_AS[0]!r} (shares summing to 1) or {START_AS[1]!r} "
+                                 "(numbers of people, e.g. {'well': 1000})")
         if not self.cycle_length > 0:
             raise ModelError(f"model {self.name!r}: cycle_length must be > 0 years")
         self.layout = Layout(self.states, self.dead)
@@ -191,6 +258,15 @@ class MarkovModel:
         lay, n = self.layout, p.n
         where = f"strategy {self.name!r}, cycle {ctx.k}"
         entries = self.transitions(p, ctx)
+        if not isinstance(entries, Mapping):
+            names = lay.names
+            raise ModelSpecError(
+                f"{where}: transitions must return a mapping {{(from, to): probability}}, got "
+                f"{describe(entries)}; write e.g. {{({names[0]!r}, {names[-1]!r}): p.x, "
+                f"({names[0]!r}, {names[0]!r}): C}}; from a matrix P whose rows and columns "
+                f"follow the states {names}: {{(a, b): P[i, j] for i, a in enumerate(states) "
+                "for j, b in enumerate(states)}"
+            )
         P = np.zeros((n, lay.size, lay.size))
         by_src: dict[str, list[tuple[str, Any]]] = {}
         for key, value in entries.items():
@@ -283,9 +359,22 @@ class MarkovModel:
                 f"at cycle {ctx.k}, sample {i}"
             )
 
+    def cycle(self, p: ParamView, k: int) -> Cycle:
+        """The :class:`Cycle` that model callables receive in cycle ``k`` (1-based)."""
+        age0 = _start_age(self.start_age, p)
+        time = (k - 1) * float(self.cycle_length)
+        return Cycle(k, float(self.cycle_length), time, None if age0 is None else age0 + time,
+                     p.n, self.layout)
+
     # ----------------------------------------------------------------- run
     def initial(self, p: ParamView, start: Any = None) -> np.ndarray:
         """Initial membership (n, S) over expanded states; ``start`` overrides the model's."""
+        m0, _ = self._initial(p, start)
+        return m0
+
+    def _initial(self, p: ParamView, start: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Initial shares (n, S) and the cohort size (n,): 1, or the total of starting counts
+        (``start_as="counts"``; the shares are the counts over their total)."""
         lay, n = self.layout, p.n
         spec = self.start if start is None else start
         spec = _resolve(spec, p)
@@ -303,8 +392,26 @@ class MarkovModel:
             m0 = np.zeros((n, lay.size))
             for j, s in enumerate(lay.names):
                 m0[:, lay.index[s][0]] = arr[:, j]
+        size = np.ones(n)
+        if self.start_as == "counts" and start is None:
+            size = m0.sum(axis=1)
+            bad = np.flatnonzero(~((m0 >= 0).all(axis=1) & (size > 0) & np.isfinite(size)))
+            if bad.size:
+                i = int(bad[0])
+                raise ModelError(f"{where}: starting counts must be >= 0 with a total > 0, got "
+                                 f"a total of {size[i]:.12g}, sample {i}")
+            m0 = m0 / size[:, None]
+        elif self.start_as == "proportions" and start is None:
+            total = m0.sum(axis=1)
+            i = int(np.argmax(np.abs(total - 1.0)))
+            if abs(total[i] - 1.0) > 1e-8 and (m0 >= 0).all():
+                raise ModelError(
+                    f"{where}: membership sums to {total[i]:.12g}, not 1, sample {i}; give "
+                    "shares summing to 1, or numbers of people with start_as='counts' (results "
+                    "stay per person; Results.summary(per='cohort') gives them per cohort)"
+                )
         check_membership(m0, where, 0, self._expanded_names())
-        return m0
+        return m0, size
 
     def _expanded_names(self) -> list[str]:
         out = []
@@ -323,10 +430,11 @@ class MarkovModel:
         settings = settings or Settings()
         p, lay, n = params, self.layout, params.n
         T, dt = int(self.n_cycles), float(self.cycle_length)
-        acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive)
+        acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive, lay.collapse,
+                          record=keep_trace)
         acc.declare_costs(list(self.cost_categories))
         age0 = _start_age(self.start_age, p)
-        m = self.initial(p, start)
+        m, cohort = self._initial(p, start)
         names = self._expanded_names()
         trace = np.empty((n, T + 1, len(lay.names))) if keep_trace else None
         if trace is not None:
@@ -348,7 +456,9 @@ class MarkovModel:
             if trace is not None:
                 trace[:, k] = m @ lay.collapse
         times = dt * np.arange(T + 1)
-        return ModelOutput(acc.t, trace, list(lay.names), times, self.start_time, {})
+        diagnostics = {"cohort_size": cohort} if self.start_as == "counts" else {}
+        return ModelOutput(acc.t, trace, list(lay.names), times, self.start_time, {},
+                           diagnostics, per_cycle=acc.per_cycle())
 
     def _flow(
         self,
@@ -372,9 +482,12 @@ class MarkovModel:
         self, acc: Accumulator, p: ParamView, ctx: Cycle, m: np.ndarray, P: np.ndarray
     ) -> None:
         costs: dict[str, np.ndarray] = {}
-        for cat, entries in (
-            self.transition_costs(p, ctx) if self.transition_costs else {}
-        ).items():
+        given = category_mapping(
+            self.transition_costs(p, ctx) if self.transition_costs else {},
+            f"strategy {self.name!r}, transition costs", "(from, to)",
+            "{'death': {('sick', 'dead'): 5000}}",
+        )
+        for cat, entries in given.items():
             costs[cat] = sum(
                 (
                     self._flow(p, ctx, m, P, key, v, f"transition cost {cat!r}")

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from hecon.errors import InputError, UnknownParameterAttributeError, UnknownParameterError
+
 
 class ParamView(Mapping[str, np.ndarray]):
     """Parameter samples with item and attribute access (``p["hr"]`` or ``p.hr``).
@@ -16,10 +18,26 @@ class ParamView(Mapping[str, np.ndarray]):
     """
 
     def __init__(self, values: Mapping[str, Any], n: int | None = None) -> None:
-        arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in values.items()}
+        arrays = {}
+        for k, v in values.items():
+            try:
+                a = np.atleast_1d(np.asarray(v, dtype=float))
+            except (TypeError, ValueError):
+                raise InputError(f"value {v!r} is not a number or an array of numbers; give "
+                                 "one float, or one float per sample", parameter=k) from None
+            if a.ndim != 1:
+                raise InputError(f"value has shape {a.shape}; give one number, or a 1-D "
+                                 "array with one number per sample", parameter=k)
+            arrays[k] = a
         sizes = {a.shape[0] for a in arrays.values() if a.shape[0] != 1}
         if len(sizes) > 1:
-            raise ValueError(f"parameter arrays have different lengths: {sorted(sizes)}")
+            by_size = {m: [k for k, a in arrays.items() if a.shape[0] == m] for m in sorted(sizes)}
+            shown = "; ".join(f"{m}: {', '.join(ks[:3])}" for m, ks in by_size.items())
+            raise InputError(f"parameter arrays have different lengths ({shown}); give every "
+                             "parameter one value per sample (or a single value to broadcast)")
+        if n is not None and sizes and sizes != {n}:
+            raise InputError(f"parameter arrays have {sizes.pop()} values but n={n} samples "
+                             "were asked for; give one value per sample")
         size = n if n is not None else (sizes.pop() if sizes else 1)
         self._n = int(size)
         self._values = {
@@ -37,15 +55,19 @@ class ParamView(Mapping[str, np.ndarray]):
         except KeyError:
             near = difflib.get_close_matches(key, list(self._values), n=3)
             hint = f"; did you mean {', '.join(repr(x) for x in near)}?" if near else ""
-            raise KeyError(f"unknown parameter {key!r}{hint}") from None
+            raise UnknownParameterError(
+                f"unknown parameter {key!r}{hint}; add it to the parameter table (or the "
+                "mapping passed to evaluate), or correct its name in the model",
+                parameter=key,
+            ) from None
 
     def __getattr__(self, key: str) -> np.ndarray:
         if key.startswith("_"):
             raise AttributeError(key)
         try:
             return self[key]
-        except KeyError as exc:
-            raise AttributeError(exc.args[0]) from None
+        except UnknownParameterError as exc:
+            raise UnknownParameterAttributeError(str(exc), parameter=key) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)

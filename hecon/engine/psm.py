@@ -8,9 +8,15 @@ of being in its state or an earlier one, so membership is
 
 Curves can cross (an inner curve above an outer one, e.g. PFS above OS after extrapolation).
 The policy is explicit and reported in ``ModelOutput.extras["crossings"]`` (the number of
-(sample, time point, curve pair) cells affected):
+(sample, time point, curve pair) cells affected) and, per sample, in
+``ModelOutput.diagnostics["crossing_cycles"]`` (cycles with a crossing at either end);
+:meth:`hecon.engine.Results.crossings` gives the share of samples and of cycles affected.
 
-* ``"cap"`` (default): the inner curve is capped at the outer one, from the outside in;
+* ``"cap"`` (default): the inner curve is capped at the outer one, from the outside in
+  (PFS lowered to OS: more deaths, membership of the inner state reduced);
+* ``"floor"``: the outer curve is floored at the inner one, from the inside out (OS raised to
+  PFS, the DARTH partitioned-survival tutorial's rule): stable = PFS, progressed =
+  max(OS - PFS, 0), dead = 1 - max(OS, PFS);
 * ``"error"``: a :class:`~hecon.errors.ModelError` names the curves, sample and time.
 
 Rewards use the same counting and discounting machinery as the cohort model; transition
@@ -37,10 +43,10 @@ from hecon.engine.markov import (
 )
 from hecon.engine.params import ParamView
 from hecon.engine.settings import Settings
-from hecon.engine.states import Layout, State, broadcast_value
-from hecon.errors import ModelError
+from hecon.engine.states import Layout, State, broadcast_value, describe
+from hecon.errors import ModelError, ModelSpecError
 
-CROSSING = ("cap", "error")
+CROSSING = ("cap", "floor", "error")
 
 
 @dataclass
@@ -77,6 +83,12 @@ class PartitionedSurvivalModel:
 
     def membership(self, p: ParamView) -> tuple[np.ndarray, int]:
         """State membership (n, T + 1, N) and the number of crossing cells corrected."""
+        m, crossings, _ = self._membership(p)
+        return m, crossings
+
+    def _membership(self, p: ParamView) -> tuple[np.ndarray, int, np.ndarray]:
+        """Membership, crossing cells corrected, and a (n, T + 1) mask of time points with a
+        crossing (any curve pair)."""
         n, T, N = p.n, int(self.n_cycles), len(self.layout.names)
         times = self.cycle_length * np.arange(T + 1)
         raw = list(self.curves(p, times))
@@ -101,24 +113,33 @@ class PartitionedSurvivalModel:
                 )
             curves.append(arr)
         crossings = 0
-        for j in range(len(curves) - 2, -1, -1):  # outside in
+        mask = np.zeros((n, T + 1), dtype=bool)
+        pairs = range(len(curves) - 1) if self.crossing == "floor" else range(len(curves) - 2,
+                                                                                -1, -1)
+        for j in pairs:  # floor: inside out; cap and error: outside in
             over = curves[j] > curves[j + 1]
             if over.any():
                 if self.crossing == "error":
                     i, t = (int(x) for x in np.argwhere(over)[0])
                     raise ModelError(
                         f"model {self.name!r}: curve {j + 1} lies above curve {j + 2} at time "
-                        f"{times[t]:g} years, sample {i} (crossing policy 'error')"
+                        f"{times[t]:g} years, sample {i} (crossing policy 'error'); choose "
+                        "crossing='cap' (lower the inner curve) or 'floor' (raise the outer "
+                        "one), or fix the curves"
                     )
                 crossings += int(over.sum())
-                curves[j] = np.minimum(curves[j], curves[j + 1])
+                mask |= over
+                if self.crossing == "floor":
+                    curves[j + 1] = np.maximum(curves[j + 1], curves[j])
+                else:
+                    curves[j] = np.minimum(curves[j], curves[j + 1])
         m = np.empty((n, T + 1, N))
         prev = np.zeros((n, T + 1))
         for j, c in enumerate(curves):
             m[:, :, j] = c - prev
             prev = c
         m[:, :, N - 1] = 1.0 - prev
-        return m, crossings
+        return m, crossings, mask
 
     def run(
         self, params: ParamView, settings: Settings | None = None, keep_trace: bool = True
@@ -127,13 +148,20 @@ class PartitionedSurvivalModel:
         settings = settings or Settings()
         p, lay, n = params, self.layout, params.n
         T, dt = int(self.n_cycles), float(self.cycle_length)
-        m, crossings = self.membership(p)
+        m, crossings, mask = self._membership(p)
         for k in (0, T):
             check_membership(m[:, k], f"strategy {self.name!r}", k, lay.names)
-        acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive)
+        acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive, lay.collapse,
+                          record=keep_trace)
         age0 = _start_age(self.start_age, p)
         add_start_rewards(self, p, acc)
         drops = self.curve_drop_costs(p) if self.curve_drop_costs else {}
+        if not isinstance(drops, Mapping):
+            raise ModelSpecError(
+                f"strategy {self.name!r}, curve drop costs: expected a mapping category -> one "
+                f"value per curve (None for no cost), got {describe(drops)}; write e.g. "
+                "{'death': [None, 5000]} for a cost on the fall of the second (outer) curve"
+            )
         for k in range(1, T + 1):
             time = (k - 1) * dt
             ctx = Cycle(k, dt, time, None if age0 is None else age0 + time, n, lay)
@@ -159,5 +187,7 @@ class PartitionedSurvivalModel:
             list(lay.names),
             dt * np.arange(T + 1),
             self.start_time,
-            {"crossings": np.array(crossings)},
+            {"crossings": np.array(crossings), "crossing_policy": np.array(self.crossing)},
+            diagnostics={"crossing_cycles": (mask[:, :-1] | mask[:, 1:]).sum(axis=1)},
+            per_cycle=acc.per_cycle(),
         )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from hecon.errors import InputError, ModelError
+from hecon.errors import InputError, ModelError, ModelSpecError
 
 
 class _Complement:
@@ -76,7 +77,7 @@ class Layout:
     def check_state(self, name: str, what: str) -> None:
         """Raise a clear error if ``name`` is not a state."""
         if name not in self.index:
-            raise ModelError(f"{what}: unknown state {name!r}; states are {self.names}")
+            raise ModelSpecError(f"{what}: unknown state {name!r}; states are {self.names}")
 
     def targets(self, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
         """Expanded (rows, cols) of a transition src -> dst, one pair per sub-state of src."""
@@ -128,13 +129,52 @@ def broadcast_value(value: object, n: int, k: int, where: str) -> np.ndarray:
     raise ModelError(f"{where}: value of shape {arr.shape} does not fit (samples={n}, tunnel={k})")
 
 
+def describe(obj: Any) -> str:
+    """A short description of a value for an error message."""
+    if isinstance(obj, np.ndarray):
+        return f"a numpy array of shape {obj.shape}"
+    text = repr(obj)
+    return f"{type(obj).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def category_mapping(obj: Any, where: str, inner: str, example: str) -> Mapping[str, Any]:
+    """Check that ``obj`` maps cost category -> a mapping (``inner`` describes its keys).
+
+    Costs always have a category level, e.g. ``{"drug": {"well": 100}}``; a flat
+    ``{"well": 100}`` is refused with the fix spelled out."""
+    if not isinstance(obj, Mapping):
+        raise ModelSpecError(
+            f"{where}: expected a mapping category -> {{{inner}: amount}}, got {describe(obj)}; "
+            f"write it as e.g. {example}"
+        )
+    for cat, vals in obj.items():
+        if not isinstance(vals, Mapping):
+            raise ModelSpecError(
+                f"{where}: costs need a category level: {{category: {{{inner}: amount}}}}, but "
+                f"{cat!r} maps to {describe(vals)}; write e.g. {{'care': {{{cat!r}: ...}}}} "
+                f"(one entry per cost category such as 'drug', 'hospital'), as in {example}"
+            )
+    return obj
+
+
 def state_vector(
     values: dict[str, object] | None, layout: Layout, n: int, where: str
 ) -> np.ndarray:
     """Build an (n, size) array of per-state values from a {state: value} mapping (others 0)."""
+    if values is not None and not isinstance(values, Mapping):
+        raise ModelSpecError(
+            f"{where}: expected a mapping {{state: value}}, got {describe(values)}; write e.g. "
+            f"{{{layout.names[0]!r}: 0.8}} (states left out count as 0)"
+        )
     out = np.zeros((n, layout.size))
     for state, v in (values or {}).items():
         layout.check_state(state, where)
         idx = layout.index[state]
+        if isinstance(v, Mapping):
+            raise ModelSpecError(
+                f"{where}: state {state!r} maps to {describe(v)}, a mapping; give one value per "
+                "state (a number or an array over samples); costs by category go in costs=, as "
+                "{category: {state: amount}}"
+            )
         out[:, idx] = broadcast_value(v, n, idx.size, f"{where}, state {state!r}")
     return out

@@ -47,8 +47,9 @@ class Hybrid:
         for state, share in rb.terminal.items():
             extras[f"p_end_{state}"] = share
         if self.model is None:
-            acc = Accumulator(p.n, 1, 1.0, 0.0, settings, np.ones(1, dtype=bool))
-            out = ModelOutput(acc.t, None, [], np.zeros(1), 0.0, {})
+            acc = Accumulator(p.n, 1, 1.0, 0.0, settings, np.ones(1, dtype=bool),
+                              record=keep_trace)
+            out = ModelOutput(acc.t, None, [], np.zeros(1), 0.0, {}, per_cycle=acc.per_cycle())
         else:
             lay = self.model.layout
             for state in rb.terminal:
@@ -56,6 +57,8 @@ class Hybrid:
             start = np.stack([rb.terminal.get(s, np.zeros(p.n)) for s in lay.names], axis=1)
             out = self.model.run(p, settings, keep_trace, start=start)
         _add_once(out.totals, settings, rb.costs, rb.qalys, rb.life_years, self.tree_time)
+        if out.per_cycle is not None:
+            _record_tree(out.per_cycle, settings, rb, self.tree_time)
         out.extras.update(extras)
         return out
 
@@ -78,6 +81,47 @@ def _add_once(
     t.qalys_undisc = t.qalys_undisc + qalys
     t.life_years = t.life_years + life_years * de
     t.life_years_undisc = t.life_years_undisc + life_years
+
+
+def _record_tree(rec: dict[str, np.ndarray], settings: Settings, rb: Any, time: float) -> None:
+    """Add a tree's payoffs to a per-cycle record (one-off, at ``time``)."""
+    dc = float(settings.discount_costs.factor(time))
+    de = float(settings.discount_effects.factor(time))
+    for cat, v in rb.costs.items():
+        rec[f"tree|cost|{cat}"] = v * dc
+        rec[f"tree|cost_undisc|{cat}"] = v
+    for what, v in (("qalys", rb.qalys), ("life_years", rb.life_years)):
+        rec[f"tree|{what}|"] = v * de
+        rec[f"tree|{what}_undisc|"] = v
+    rec["weights|tree_time"] = np.array(float(time))
+
+
+def combine_per_cycle(
+    parts: list[dict[str, np.ndarray] | None], weights: list[np.ndarray] | None = None
+) -> dict[str, np.ndarray] | None:
+    """Join per-cycle records: concatenated over sample chunks (``weights=None``) or summed
+    with per-sample weights (subgroups of a Mixture). Convention arrays are taken from the
+    first part (they are the same in every part)."""
+    if not parts or any(q is None for q in parts):
+        return None
+    keys: list[str] = []
+    for q in parts:
+        keys += [k for k in q if k not in keys]
+    out: dict[str, np.ndarray] = {}
+    for k in keys:
+        if k.startswith("weights|"):
+            out[k] = parts[0][k]
+            continue
+        if weights is None:
+            out[k] = np.concatenate([q[k] for q in parts])
+            continue
+        ref = next(q[k] for q in parts if k in q)
+        total = np.zeros_like(ref)
+        for w, q in zip(weights, parts, strict=True):
+            if k in q:
+                total = total + w.reshape((-1,) + (1,) * (ref.ndim - 1)) * q[k]
+        out[k] = total
+    return out
 
 
 def run_strategy(
@@ -156,4 +200,9 @@ class Mixture:
         for k, v in first.extras.items():
             if np.ndim(v) == 1:
                 extras[k] = sum(w * o.extras[k] for w, o in outs)
-        return ModelOutput(t, trace, first.states, first.times, first.start_time, extras)
+        diagnostics = {  # e.g. crossing cycles: the most affected subgroup
+            k: np.max([o.diagnostics[k] for _, o in outs], axis=0) for k in first.diagnostics
+        }
+        per_cycle = combine_per_cycle([o.per_cycle for _, o in outs], [w for w, _ in outs])
+        return ModelOutput(t, trace, first.states, first.times, first.start_time, extras,
+                           diagnostics, per_cycle)

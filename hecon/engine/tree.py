@@ -28,7 +28,7 @@ import numpy as np
 
 from hecon.engine.params import ParamView
 from hecon.engine.states import C
-from hecon.errors import ModelError
+from hecon.errors import ModelError, ModelSpecError
 
 Value = float | Callable[[ParamView], Any]
 
@@ -128,6 +128,11 @@ def rollback(node: Chance, p: ParamView, name: str = "tree") -> Rollback:
         for b, pr in zip(nd.branches, probs, strict=True):
             w = reach * pr
             bw = f"{where}, branch {b.label!r}"
+            if not isinstance(b.costs, Mapping):
+                raise ModelSpecError(
+                    f"{bw}: costs must map category -> amount, got {b.costs!r}; write e.g. "
+                    "costs={'hospital': 12000} (or a callable of the parameters per category)"
+                )
             for cat, v in b.costs.items():
                 out.costs[cat] = out.costs.get(cat, np.zeros(n)) + w * _value(v, p, bw)
             if b.qalys is not None:

@@ -7,6 +7,10 @@ age a it is the rate of age floor(a), so cumulative hazards and survival are exa
 A cohort of a given starting age and share of men is a mixture of the male and female survival
 curves, S(t) = p S_m(t) + (1 - p) S_f(t), not a curve with a mixed hazard: as the cohort ages
 its survivors become more female because men die faster.
+
+A table may also hold one sex only (usable for cohorts of that sex: male share 0 or 1) or one
+sex-neutral column (``both=``, the same hazards for everyone). ``LifeTable.from_bands`` builds a
+table from age bands of probabilities (qx) or rates (mx); docs/survival.md gives the conversion.
 """
 
 from __future__ import annotations
@@ -29,30 +33,44 @@ from hecon.survival.curves import SurvivalCurve
 
 SEXES = ("male", "female")
 METHODS = ("floor", "additive", "smr")
+KINDS = ("qx", "mx")
+PERIODS = ("year", "band")
 
 
 class LifeTable:
-    """Annual mortality hazards by single year of age (`ages` consecutive integers) and sex."""
+    """Annual mortality hazards by single year of age (`ages` consecutive integers) and sex.
 
-    def __init__(self, ages: ArrayLike, male: ArrayLike, female: ArrayLike,
-                 source: str | None = None) -> None:
-        a = np.asarray(ages, dtype=float).ravel()
-        m = np.asarray(male, dtype=float).ravel()
-        f = np.asarray(female, dtype=float).ravel()
+    Give ``male`` and ``female``, one of them (a table for one sex), or ``both`` (sex-neutral:
+    the same hazards for men and women)."""
+
+    def __init__(self, ages: ArrayLike, male: ArrayLike | None = None,
+                 female: ArrayLike | None = None, source: str | None = None, *,
+                 both: ArrayLike | None = None) -> None:
         where = source
-        if not (a.size == m.size == f.size) or a.size == 0:
-            raise InputError("ages, male and female must be non-empty and of equal length",
-                             file=where)
+        a = np.asarray(ages, dtype=float).ravel()
+        if both is not None and (male is not None or female is not None):
+            raise InputError("give either both= (sex-neutral hazards) or male=/female=, not "
+                             "both kinds", file=where, parameter="both")
+        given = {"male": both, "female": both} if both is not None else {
+            s: v for s, v in (("male", male), ("female", female)) if v is not None}
+        if not given:
+            raise InputError("no hazards given: pass male= and female=, one of them, or both= "
+                             "for a sex-neutral table", file=where)
+        rates = {s: np.asarray(v, dtype=float).ravel() for s, v in given.items()}
+        if a.size == 0 or any(v.size != a.size for v in rates.values()):
+            raise InputError(f"ages and {' and '.join(rates)} must be non-empty and of equal "
+                             "length", file=where)
         if np.any(a != np.round(a)) or np.any(np.diff(a) != 1):
             raise InputError("ages must be consecutive whole years (one row per year of age)",
                              file=where, parameter="age")
-        for name, v in (("male", m), ("female", f)):
+        for name, v in rates.items():
             bad = ~np.isfinite(v) | (v < 0)
             if np.any(bad):
                 raise InputError(f"hazard must be a finite number >= 0 (age {a[bad][0]:g})",
-                                 file=where, parameter=name)
+                                 file=where, parameter="both" if both is not None else name)
         self.ages = a.astype(int)
-        self.rates = {"male": m, "female": f}
+        self.rates = rates
+        self.sex_neutral = both is not None
         self.source = source
         # cumulative hazard from the first age to the start of each age
         self._cum = {s: np.concatenate([[0.0], np.cumsum(v)]) for s, v in self.rates.items()}
@@ -82,20 +100,112 @@ class LifeTable:
         df = df.sort_values("age")
         return cls(df["age"], df["male"], df["female"], source=str(p))
 
+    @classmethod
+    def from_bands(cls, lower: ArrayLike, values: ArrayLike | None = None, *,
+                   male: ArrayLike | None = None, female: ArrayLike | None = None,
+                   kind: str, period: str = "year", last_width: float | None = None,
+                   source: str | None = None) -> LifeTable:
+        """A single-year table from age bands.
+
+        ``lower``: the first age of each band (whole years, increasing); band i covers
+        [lower_i, lower_{i+1}) and the last band is open-ended. Values per band: ``values``
+        (sex-neutral), or ``male`` and/or ``female``. ``kind``:
+
+        - ``"mx"``: death rates per person-year; the hazard is the rate (constant within the
+          band);
+        - ``"qx"``: probabilities of death; with ``period="year"`` an annual probability,
+          hazard -ln(1 - q); with ``period="band"`` the probability of dying within the band
+          (the demographers' nqx over its width n), hazard -ln(1 - nqx) / n, where the last,
+          open-ended band needs its width ``last_width`` (its nqx would otherwise be 1).
+
+        Every single year of age in a band gets the band's hazard.
+        """
+        where = source
+        if kind not in KINDS:
+            raise InputError(f"kind must be 'qx' (probabilities of death) or 'mx' (death rates "
+                             f"per person-year), got {kind!r}", file=where, parameter="kind")
+        if period not in PERIODS:
+            raise InputError(f"period must be 'year' (annual probabilities) or 'band' "
+                             f"(probability over the band's width), got {period!r}",
+                             file=where, parameter="period")
+        lo = np.asarray(lower, dtype=float).ravel()
+        if lo.size == 0 or np.any(lo != np.round(lo)) or np.any(np.diff(lo) <= 0):
+            raise InputError("band lower ages must be whole years, increasing", file=where,
+                             parameter="age")
+        width = np.diff(lo)
+        if kind == "qx" and period == "band":
+            if last_width is None or not last_width > 0:
+                raise InputError("period='band' needs last_width= (years) for the open-ended "
+                                 "last band", file=where, parameter="last_width")
+            width = np.append(width, float(last_width))
+        else:
+            width = np.append(width, 1.0)
+        if values is not None and (male is not None or female is not None):
+            raise InputError("give either values (sex-neutral) or male=/female=, not both kinds",
+                             file=where, parameter="values")
+        given = {"both": values} if values is not None else {
+            s: v for s, v in (("male", male), ("female", female)) if v is not None}
+        if not given:
+            raise InputError("no values given: pass values (sex-neutral), or male= and/or "
+                             "female=", file=where)
+        hazards = {}
+        for name, v in given.items():
+            x = np.asarray(v, dtype=float).ravel()
+            if x.size != lo.size:
+                raise InputError(f"{x.size} values for {lo.size} bands", file=where,
+                                 parameter=name)
+            ok = np.isfinite(x) & (x >= 0) & ((x < 1) if kind == "qx" else True)
+            if not ok.all():
+                i = int(np.flatnonzero(~ok)[0])
+                what = ("a probability in [0, 1) (1 would be an infinite hazard)" if kind == "qx"
+                        else "a rate >= 0")
+                raise InputError(f"band from age {lo[i]:g}: {float(x[i])!r} is not {what}",
+                                 file=where, parameter=name)
+            h = x if kind == "mx" else -np.log1p(-x) / (width if period == "band" else 1.0)
+            hazards[name] = h
+        ages = np.arange(int(lo[0]), int(lo[-1]) + 1)
+        band = np.searchsorted(lo, ages, side="right") - 1
+        per_year = {k: v[band] for k, v in hazards.items()}
+        if "both" in per_year:
+            return cls(ages, both=per_year["both"], source=source)
+        return cls(ages, per_year.get("male"), per_year.get("female"), source=source)
+
     def to_frame(self) -> pd.DataFrame:
-        """The table as a DataFrame with columns age, male, female."""
+        """The table as a DataFrame with columns age and male, female (or both)."""
+        if self.sex_neutral:
+            return pd.DataFrame({"age": self.ages, "both": self.rates["male"]})
         return pd.DataFrame({"age": self.ages, **self.rates})
 
     def to_csv(self, path: str | Path) -> None:
         """Write the table as CSV (age, male, female)."""
         self.to_frame().to_csv(path, index=False)
 
+    @property
+    def sexes(self) -> tuple[str, ...]:
+        """The sexes the table has hazards for."""
+        return tuple(s for s in SEXES if s in self.rates)
+
     # --- lookups -----------------------------------------------------------------------------
     def _sex(self, sex: str) -> str:
         s = sex.strip().lower()
         if s not in SEXES:
             raise InputError(f"sex must be 'male' or 'female', got '{sex}'", parameter="sex")
+        if s not in self.rates:
+            only = self.sexes[0]
+            raise InputError(f"this life table has {only} hazards only: use it for a cohort of "
+                             f"{'men' if only == 'male' else 'women'} (male share "
+                             f"{1 if only == 'male' else 0}), or add {s} hazards",
+                             file=self.source, parameter="sex")
         return s
+
+    def _needs(self, male_share: np.ndarray) -> tuple[bool, bool]:
+        """Whether the male and female curves are needed for these male shares; a missing sex
+        with a share above 0 is an InputError."""
+        need_m, need_f = bool(np.any(male_share > 0)), bool(np.any(male_share < 1))
+        for sex, need in (("male", need_m), ("female", need_f)):
+            if need and sex not in self.rates:
+                self._sex(sex)
+        return need_m, need_f
 
     def _check_age(self, age: np.ndarray) -> None:
         if np.any(age < self.ages[0]):
@@ -127,8 +237,10 @@ class LifeTable:
     def survival(self, start_age: float, t: ArrayLike, male_share: float) -> np.ndarray:
         """Cohort survival p S_m(t) + (1 - p) S_f(t) from `start_age`, shape (T,)."""
         p = _check_share(male_share)[0]
-        return (p * np.exp(-self.cumhaz(start_age, t, "male"))
-                + (1 - p) * np.exp(-self.cumhaz(start_age, t, "female")))
+        need_m, need_f = self._needs(np.asarray([p]))
+        s_m = np.exp(-self.cumhaz(start_age, t, "male")) if need_m else 0.0
+        s_f = np.exp(-self.cumhaz(start_age, t, "female")) if need_f else 0.0
+        return p * s_m + (1 - p) * s_f
 
     def cohort(self, start_age: float, male_share: ArrayLike, smr: ArrayLike = 1.0,
                ) -> BackgroundMortality:
@@ -175,6 +287,7 @@ class BackgroundMortality(SurvivalCurve):
         self.start_age = float(as_param(start_age, "start_age")[0])
         lifetable._check_age(np.asarray(self.start_age))
         self.male_share = _check_share(male_share)
+        self._need = lifetable._needs(self.male_share)
         self.smr = as_param(smr, "smr")
         if np.any(self.smr < 0):
             raise InputError("must be >= 0", parameter="smr")
@@ -216,8 +329,11 @@ class BackgroundMortality(SurvivalCurve):
     def _parts(self, t: ArrayLike):
         tt = as_times(t)
         p = self.male_share[:, None]
-        s_m = np.exp(-self._sex_cumhaz(tt, "male"))
-        s_f = np.exp(-self._sex_cumhaz(tt, "female"))
+        need_m, need_f = self._need
+        s_m = np.exp(-self._sex_cumhaz(tt, "male")) if need_m else None
+        s_f = np.exp(-self._sex_cumhaz(tt, "female")) if need_f else None
+        s_m = np.zeros_like(s_f) if s_m is None else s_m  # a sex with share 0 everywhere
+        s_f = np.zeros_like(s_m) if s_f is None else s_f
         return tt, p, s_m, s_f
 
     def survival(self, t: ArrayLike) -> np.ndarray:
@@ -234,9 +350,12 @@ class BackgroundMortality(SurvivalCurve):
         """Hazard of the mixed cohort: the sexes' hazards weighted by their share of survivors
         (NaN once S = 0: nobody is left to have a hazard)."""
         tt, p, s_m, s_f = self._parts(t)
+        need_m, need_f = self._need
         with np.errstate(divide="ignore", invalid="ignore"):
-            w_m = np.where(s_m > 0, p * s_m * self._sex_hazard(tt, "male"), 0.0)
-            w_f = np.where(s_f > 0, (1 - p) * s_f * self._sex_hazard(tt, "female"), 0.0)
+            w_m = np.where(s_m > 0, p * s_m * self._sex_hazard(tt, "male"), 0.0) if need_m \
+                else 0.0
+            w_f = np.where(s_f > 0, (1 - p) * s_f * self._sex_hazard(tt, "female"), 0.0) \
+                if need_f else 0.0
             den = p * s_m + (1 - p) * s_f
             h = np.where(den > 0, (w_m + w_f) / np.where(den > 0, den, 1.0), np.nan)
         return finish(h, self._n, tt)

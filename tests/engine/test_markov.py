@@ -63,7 +63,7 @@ def test_identical_strategies_zero_increments_and_four_strategies():
     models = [two_state(lambda p: p.q, 40, name=f"s{i}", cost=50.0) for i in range(4)]
     r = evaluate(models, p, Settings())
     for outcome in ("cost", "qalys", "life_years", "cost_undisc"):
-        m = r.matrix(outcome)
+        m = r.outcome_matrix(outcome)
         assert m.shape == (7, 4)
         assert np.all(m - m[:, :1] == 0.0)
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from hecon.design import Design
 from hecon.engine import DiscountSchedule, Results, Settings, evaluate
-from hecon.errors import InputError
+from hecon.errors import InputError, UnknownParameterError
 from hecon.models.danger_shock import psm, structure
 from hecon.models.danger_shock.config import ModelConfig
 from hecon.models.danger_shock.inputs import Country, load_country, load_parameters
@@ -168,14 +168,11 @@ class DangerShockModel:
         try:
             return evaluate(self.strategies(), self.prepare(design), self.settings(),
                             labels=design.labels, **kw)
-        except (KeyError, AttributeError) as exc:
-            m = re.match(r"unknown parameter '(\w+)'", str(exc.args[0]) if exc.args else "")
-            if not m:
-                raise
+        except UnknownParameterError as exc:
             files = sorted({Path(p.file).name for p in self.table})
             raise InputError(f"the model needs this parameter, but the parameter table "
                              f"({', '.join(files)}) does not define it",
-                             parameter=m.group(1)) from None
+                             parameter=exc.parameter) from None
 
     def base_design(self) -> Design:
         """The base-case design (one row)."""
