@@ -121,9 +121,19 @@ def opportunity_loss(nb: np.ndarray) -> np.ndarray:
     return a.max(axis=1) - a[:, best]
 
 
-def evpi(nb: np.ndarray) -> float:
+def evpi(nb: np.ndarray, group: Sequence[object] | np.ndarray | None = None
+         ) -> float | pd.DataFrame:
     """Expected value of perfect information per person, E[max_k NB] - max_k E[NB], from net
-    benefit draws ``nb`` (n, k): the mean opportunity loss. 0 for one draw or one strategy."""
+    benefit draws ``nb`` (n, k): the mean opportunity loss. 0 for one draw or one strategy.
+    With ``group`` (one label per draw row), a table of group, evpi, se: each group's EVPI
+    from its own rows (the decision is taken per group), groups in order of appearance."""
+    if group is not None:
+        from hecon.analysis.psa import _groups
+
+        a = _nb(nb)
+        return pd.DataFrame([{"group": g, "evpi": evpi(a[rows]), "se": evpi_se(a[rows])}
+                             for g, rows in _groups(group, a.shape[0])],
+                            columns=["group", "evpi", "se"])
     return float(opportunity_loss(nb).mean())
 
 
@@ -134,10 +144,15 @@ def evpi_se(nb: np.ndarray) -> float:
 
 
 def evpi_curve(costs: np.ndarray, effects: np.ndarray,
-               wtp: Sequence[float] | np.ndarray) -> pd.DataFrame:
+               wtp: Sequence[float] | np.ndarray,
+               group: Sequence[object] | np.ndarray | None = None) -> pd.DataFrame:
     """EVPI per person and its Monte Carlo SE at each willingness to pay, with net monetary
     benefit NB = wtp x effect - cost. ``costs`` and ``effects`` are (n, k).
-    Columns: wtp, evpi, se."""
+    Columns: wtp, evpi, se (with ``group``, one label per draw: a group column first)."""
+    if group is not None:
+        from hecon.analysis.psa import by_group
+
+        return by_group(evpi_curve, costs, effects, group, wtp)
     c, e = np.asarray(costs, dtype=float), np.asarray(effects, dtype=float)
     if c.ndim != 2 or c.shape != e.shape:
         raise InputError(f"costs {c.shape} and effects {e.shape} must both be "

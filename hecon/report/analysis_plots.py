@@ -189,9 +189,12 @@ def evsi_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
             ax.plot(t["n"], t["enbs"] / 1e6, lw=1.5, ls="--", color=line.get_color(),
                     label=f"ENBS at {cur} {w:,.0f}/QALY")
     ax.axhline(0, color="grey", lw=0.8)
+    what = e["parameter_label"].iloc[0] if "parameter_label" in e else e["parameter"].iloc[0]
     ax.set(xlabel="Patients per arm in the proposed study",
            ylabel=f"Population value ({cur} million)",
-           title=f"Value of a proposed study ({e['parameter'].iloc[0]}), {country.upper()}")
+           title=f"Value of a proposed study, {country.upper()}")
+    ax.text(0.01, 0.02, f"Study informs: {str(what)[:90]}", transform=ax.transAxes,
+            fontsize=7, color="grey")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, run_dir / f"evsi_{country}.png")

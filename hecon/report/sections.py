@@ -272,7 +272,7 @@ def voi_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                     "for the population by sample size per arm (regression on simulated "
                     f"studies); ENBS = population EVSI - study cost. {es['study'].iloc[0]}"
                     ).font = BOLD
-            es = es.drop(columns=["study", "strategies"], errors="ignore")
+            es = es.drop(columns=["study", "strategies", "parameter_label"], errors="ignore")
             _, l3 = write_table(ws, es, row=r + 1, freeze=False, formats={
                 x: money for x in ("evsi", "se", "se_fit", "se_mc", "evsi_population",
                                    "study_cost", "enbs", "enbs_se") if x in es.columns})

@@ -135,5 +135,6 @@ def run_evsi(model: Any, design: Design, results: Results, sizes: tuple[int, ...
         frames.append(t)
     out = pd.concat(frames, ignore_index=True)
     out["study"] = what
+    out["parameter_label"] = model.table[group].description or group
     out["strategies"] = " vs ".join(names)
     return {f"evsi_{c}.csv": out}
