@@ -143,6 +143,8 @@ def run_psa(model: DangerShockModel, opts: Options | None = None
     out = {
         f"psa_draws_{c}.csv": draws,
         f"psa_summary_{c}.csv": psa.summary(costs, qalys, names, COMPARATOR, model.country.wtp),
+        f"icer_table_{c}.csv": psa.icer_table(costs, qalys, names, COMPARATOR,
+                                              model.country.wtp),
         f"ceac_{c}.csv": psa.ceac(costs, qalys, names, grid),
         f"ceaf_{c}.csv": psa.ceaf(costs, qalys, names, grid),
         f"expected_loss_{c}.csv": psa.expected_loss(costs, qalys, names, grid),
