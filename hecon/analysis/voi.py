@@ -505,27 +505,11 @@ class EvppiResult:
     """Regression (fit) part of the SE, as ``se``; see :func:`evppi`."""
 
 
-def evppi(
-    nb: np.ndarray,
-    x: np.ndarray,
-    method: str = "auto",
-    *,
-    knots: int = KNOTS,
-    se_draws: int = SE_DRAWS,
-    seed: int = 1,
-    gp_points: int = GP_POINTS,
-    gp_inducing: int = GP_INDUCING,
-    name: str | None = None,
-) -> EvppiResult:
-    """EVPPI per person of the parameter ``x`` (n,) or group ``x`` (n, m) from net benefit
-    draws ``nb`` (n, k), by regression of each strategy's incremental net benefit over the
-    first strategy on x (see the module docstring). ``method``: ``"spline"`` (natural cubic
-    regression spline, GCV penalty; additive + pairwise linear products for a group),
-    ``"gp"`` (Gaussian process) or ``"auto"`` (spline for one parameter, GP for a group).
-    The SE is closed form (delta method) by default; ``se_draws`` > 1 draws of the fitted
-    values give it by simulation instead. ``seed`` fixes those draws and the GP subsample.
-    ``name`` labels errors. A constant x or a single strategy gives 0
-    without fitting."""
+def _prepare(nb: np.ndarray, x: np.ndarray, method: str, knots: int, se_draws: int,
+             gp_points: int, gp_inducing: int, name: str | None
+             ) -> tuple[np.ndarray, np.ndarray, str]:
+    """Checked net benefit (n, k), parameter draws (n, m) and the smoother to use (or
+    "none (...)" when there is nothing to fit)."""
     a = _nb(nb)
     if method not in METHODS:
         raise InputError(f"unknown EVPPI method {method!r}; choose one of {METHODS}",
@@ -547,13 +531,39 @@ def evppi(
     if knots < 3 or gp_points < 10 or gp_inducing < 10:
         raise InputError("knots must be >= 3, gp_points and gp_inducing >= 10",
                          parameter="knots" if knots < 3 else "gp_points")
-    n, k = a.shape
-    c = k - 1
+    k = a.shape[1]
     varying = int((np.ptp(xa, axis=0) > 0).sum())
     if k < 2 or varying == 0:
-        why = "none (one strategy)" if k < 2 else "none (constant)"
-        return EvppiResult(0.0, 0.0, np.zeros(c), why, n, np.zeros(c), np.zeros((10, c)), 0.0)
-    chosen = method if method != "auto" else ("spline" if varying == 1 else "gp")
+        return a, xa, "none (one strategy)" if k < 2 else "none (constant)"
+    return a, xa, method if method != "auto" else ("spline" if varying == 1 else "gp")
+
+
+def evppi(
+    nb: np.ndarray,
+    x: np.ndarray,
+    method: str = "auto",
+    *,
+    knots: int = KNOTS,
+    se_draws: int = SE_DRAWS,
+    seed: int = 1,
+    gp_points: int = GP_POINTS,
+    gp_inducing: int = GP_INDUCING,
+    name: str | None = None,
+) -> EvppiResult:
+    """EVPPI per person of the parameter ``x`` (n,) or group ``x`` (n, m) from net benefit
+    draws ``nb`` (n, k), by regression of each strategy's incremental net benefit over the
+    first strategy on x (see the module docstring). ``method``: ``"spline"`` (natural cubic
+    regression spline, GCV penalty; additive + pairwise linear products for a group),
+    ``"gp"`` (Gaussian process) or ``"auto"`` (spline for one parameter, GP for a group).
+    The SE is closed form (delta method) by default; ``se_draws`` > 1 draws of the fitted
+    values give it by simulation instead. ``seed`` fixes those draws and the GP subsample.
+    ``name`` labels errors. A constant x or a single strategy gives 0
+    without fitting."""
+    a, xa, chosen = _prepare(nb, x, method, knots, se_draws, gp_points, gp_inducing, name)
+    n, k = a.shape
+    c = k - 1
+    if chosen.startswith("none"):
+        return EvppiResult(0.0, 0.0, np.zeros(c), chosen, n, np.zeros(c), np.zeros((10, c)), 0.0)
     y = a[:, 1:] - a[:, :1]
     rng = np.random.default_rng(seed)
     if chosen == "spline":
@@ -626,19 +636,16 @@ def evppi_wtp(
                          parameter="wtp")
     n, k = c_.shape
     cols = ["wtp", "evppi", "se", "r2", "max_decile_z", "method"]
-    xa = np.asarray(x, dtype=float)
-    xa = xa[:, None] if xa.ndim == 1 else xa
-    # the checks of evppi, on one WTP (also the answer for a constant x or one strategy)
-    probe = evppi(w[0] * e_ - c_, x, method, knots=knots, seed=seed, gp_points=gp_points,
-                  gp_inducing=gp_inducing, name=name)
-    if probe.method.startswith("none"):
+    # the checks of evppi (net benefit at the first WTP stands for the shape checks)
+    _, xa, chosen = _prepare(w[0] * e_ - c_, x, method, knots, 0, gp_points, gp_inducing, name)
+    if chosen.startswith("none"):
         return pd.DataFrame({"wtp": w, "evppi": 0.0, "se": 0.0, "r2": np.nan,
-                             "max_decile_z": 0.0, "method": probe.method}, columns=cols)
+                             "max_decile_z": 0.0, "method": chosen}, columns=cols)
     c = k - 1
     dc, de = c_[:, 1:] - c_[:, :1], e_[:, 1:] - e_[:, :1]
     y = np.column_stack([de, dc])
     rng = np.random.default_rng(seed)
-    fit = (_spline_fit(xa, y, knots, name) if probe.method == "spline"
+    fit = (_spline_fit(xa, y, knots, name) if chosen == "spline"
            else _gp_fit(xa, y, gp_points, gp_inducing, rng, name))
     corr = _resid_corr(y - fit.g)
     cols_of = np.concatenate([np.arange(c), np.arange(c)])
@@ -652,7 +659,7 @@ def evppi_wtp(
         rows.append({"wtp": float(wv), "evppi": _fit_loss(g),
                      "se": _delta_se(fit, g, coefs, cols_of, corr),
                      "r2": float(r2f.mean()) if r2f.size else float("nan"),
-                     "max_decile_z": z, "method": probe.method})
+                     "max_decile_z": z, "method": chosen})
     return pd.DataFrame(rows, columns=cols)
 
 
