@@ -68,6 +68,22 @@ def _analysis_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    out = tuple(_positive(x.strip()) for x in text.split(",") if x.strip())
+    if not out:
+        raise argparse.ArgumentTypeError(f"expected sample sizes such as 50,100,200, got "
+                                         f"{text!r}")
+    return out
+
+
+def _evsi_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("value of a proposed study (EVSI, ENBS)")
+    g.add_argument("--evsi-n", type=_sizes, default=(), metavar="N1,N2,...",
+                   help="sample sizes per arm: writes evsi_<country>.csv (EVSI, SE, ENBS)")
+    g.add_argument("--evsi-group", metavar="NAME", help="parameter the study informs "
+                   "(default: the long-term effect hr_death_longterm)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(
@@ -110,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--two-way", metavar="A,B", help="two parameters for a two-way grid")
         if job == "gsa":
             p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
+        if job == "voi":
+            _evsi_options(p)
 
     rep = sub.add_parser("report", help="rebuild the Excel workbook of a run folder",
                          description="Rebuild <RUN_DIR>/hecon_report.xlsx from what the run "
@@ -137,7 +155,9 @@ def _options(args: argparse.Namespace) -> object:
     return Options(psa_draws=args.draws, seed=args.seed, sobol_n=args.sobol_n,
                    gsa_method=getattr(args, "method", "sobol"), chunk_size=args.chunk_size,
                    backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-                   two_way=pair, progress=silent if args.quiet else bars)
+                   two_way=pair, progress=silent if args.quiet else bars,
+                   evsi_n=getattr(args, "evsi_n", ()),
+                   evsi_group=getattr(args, "evsi_group", None))
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:

@@ -21,6 +21,24 @@ distribution):
   probability (change in output per unit change in the parameter's CDF): for a uniform(a, b)
   parameter entering linearly with coefficient c, mu* = |c| (b - a).
 
+Morris over the full range (``morris_design(..., full_range=True)``): level i is read as the
+probability i / (p - 1), with the two ends moved in to ``tail`` and 1 - ``tail`` (default
+0.001: the 0.1th and 99.9th percentiles) so unbounded distributions stay finite. Each step then
+moves a CDF by p / (2 (p - 1)) (2/3 for p = 4; a step to an end by ``tail`` less), and
+elementary effects are again per unit of probability.
+
+Correlated inputs: the Sobol' and Morris designs sample every parameter independently, so the
+indices are those of independent inputs; a PSA correlation is not carried over. Passing the
+PSA's correlation matrix (``correlation=``) to :func:`sobol_design` or :func:`morris_design`
+raises :class:`CorrelatedInputsWarning` when it has non-zero off-diagonal entries among the
+analysed parameters (Sobol' indices of correlated inputs need other estimators; EVPPI on the
+PSA draws, which keeps the correlation, is the alternative).
+
+Output variance: :func:`sobol_indices` reports ``variance``, the output variance over the
+design's base matrices A and B (SALib's normalising variance), so indices convert to variance
+shares. Second-order indices (designs with ``calc_second_order``) are returned by
+:func:`sobol_second_order`.
+
 Dirichlet groups are one SALib factor (``groups``): their members switch together between the
 Saltelli matrices (or move together in a Morris step); each member's column is mapped through
 its Gamma(alpha) inverse CDF and the group is normalised to sum to 1. Naming any member (or the
@@ -44,6 +62,27 @@ SOBOL_BITS = 30  # scipy.stats.qmc.Sobol's default resolution: points lie on k /
 METHODS = ("sobol", "morris")
 
 OutputLike = np.ndarray | Sequence[float] | Mapping[str, Any]
+
+
+class CorrelatedInputsWarning(UserWarning):
+    """The PSA correlates parameters that a global sensitivity design samples independently."""
+
+
+def _warn_correlation(correlation: pd.DataFrame | None, names: Sequence[str]) -> None:
+    if correlation is None:
+        return
+    m = correlation.reindex(index=list(names), columns=list(names)).to_numpy(dtype=float)
+    off = np.nan_to_num(m, nan=0.0)
+    np.fill_diagonal(off, 0.0)
+    if np.any(np.abs(off) > 0):
+        i, j = np.unravel_index(int(np.argmax(np.abs(off))), off.shape)
+        import warnings
+
+        warnings.warn(
+            f"the PSA correlates {names[i]} and {names[j]} (r = {off[i, j]:g}), but this design "
+            "samples every parameter independently: the indices are those of independent "
+            "inputs. Use EVPPI on the PSA draws (which keeps the correlation), or analyse the "
+            "correlated parameters as one group.", CorrelatedInputsWarning, stacklevel=3)
 
 
 @dataclass
@@ -197,12 +236,15 @@ def sobol_design(
     seed: int = 20240404,
     names: Sequence[str] | None = None,
     calc_second_order: bool = False,
+    correlation: pd.DataFrame | None = None,
 ) -> GsaDesign:
     """Saltelli design on a scrambled Sobol' sequence for first-order and total indices.
 
     ``n`` (the base sample size, a power of 2) gives n (k + 2) rows, or n (2k + 2) with
     ``calc_second_order``, k the number of factors (a Dirichlet group counts once). ``names``
     defaults to every uncertain parameter; other parameters stay at their base values.
+    ``correlation``: the PSA's correlation matrix, only to warn that it is not carried over
+    (:class:`CorrelatedInputsWarning`).
     """
     n = _whole(n, "the Sobol' base sample size n", 2)
     if n & (n - 1):
@@ -213,6 +255,7 @@ def sobol_design(
     from SALib.sample import sobol
 
     problem = _problem(table, names)
+    _warn_correlation(correlation, problem["names"])
     u = sobol.sample(
         problem,
         n,
@@ -245,36 +288,83 @@ def sobol_indices(
 
     ``y`` holds the model output for every design row: an array (n,), an array (n, m) of m
     outputs (named by ``names_out``, default y0, y1, ...), or a mapping name -> array (n,) such
-    as :func:`gsa_outputs` returns. Columns: parameter, S1, S1_conf, ST, ST_conf, one row per
-    factor; several outputs (or ``names_out`` given) give a long table with an ``output``
-    column first. An output with no variance gets every index 0 (they are undefined).
+    as :func:`gsa_outputs` returns. Columns: parameter, S1, S1_conf, ST, ST_conf, variance
+    (the output's variance, the same on every row of an output), one row per factor (S2 of a
+    second-order design: :func:`sobol_second_order`); several outputs (or ``names_out``
+    given) give a long table with an ``output`` column first. An output with no variance
+    gets every index 0 (they are undefined).
     """
     if gd.method != "sobol":
         raise InputError(f"sobol_indices needs a design from sobol_design, not {gd.method!r}")
     if not 0 < conf_level < 1:
         raise InputError(f"conf_level must lie strictly between 0 and 1, got {conf_level!r}")
     num_resamples = _whole(num_resamples, "num_resamples", 2)
-    from SALib.analyze import sobol
-
     factors = gd.factors
     frames = []
     for name, v in _outputs(gd, y, names_out):
-        if np.ptp(v) == 0:  # SALib would divide by a zero variance
-            z = np.zeros(len(factors))
-            res: dict[str, Any] = {"S1": z, "S1_conf": z, "ST": z, "ST_conf": z}
-        else:
-            res = sobol.analyze(
-                gd.problem,
-                v,
-                calc_second_order=gd.settings["calc_second_order"],
-                num_resamples=num_resamples,
-                conf_level=conf_level,
-                seed=np.random.default_rng(seed),  # SALib ignores a falsy seed such as 0
-            )
+        res = _sobol_analyze(gd, v, conf_level, seed, num_resamples)
         t = pd.DataFrame({"parameter": factors})
         for col in ("S1", "S1_conf", "ST", "ST_conf"):
             t[col] = np.asarray(res[col], dtype=float)
+        t["variance"] = _ab_variance(gd, v)
         frames.append((name, t))
+    return _long(frames)
+
+
+def _ab_variance(gd: GsaDesign, v: np.ndarray) -> float:
+    """Variance of the output over the A and B matrices (SALib's normalising variance)."""
+    k = len(gd.factors)
+    step = 2 * k + 2 if gd.settings["calc_second_order"] else k + 2
+    ab = np.concatenate([v[0::step], v[step - 1::step]])
+    return float(ab.var(ddof=0)) if ab.size > 1 else 0.0
+
+
+def _sobol_analyze(gd: GsaDesign, v: np.ndarray, conf_level: float, seed: int,
+                   num_resamples: int) -> dict[str, Any]:
+    k = len(gd.factors)
+    if np.ptp(v) == 0:  # SALib would divide by a zero variance
+        z = np.zeros(k)
+        return {"S1": z, "S1_conf": z, "ST": z, "ST_conf": z,
+                "S2": np.zeros((k, k)), "S2_conf": np.zeros((k, k))}
+    from SALib.analyze import sobol
+
+    return sobol.analyze(
+        gd.problem,
+        v,
+        calc_second_order=gd.settings["calc_second_order"],
+        num_resamples=num_resamples,
+        conf_level=conf_level,
+        seed=np.random.default_rng(seed),  # SALib ignores a falsy seed such as 0
+    )
+
+
+def sobol_second_order(
+    gd: GsaDesign,
+    y: OutputLike,
+    names_out: Sequence[str] | None = None,
+    conf_level: float = 0.95,
+    seed: int = 1,
+    num_resamples: int = 100,
+) -> pd.DataFrame:
+    """Second-order Sobol' indices S2 (the share of output variance due to the interaction
+    of two factors alone) with bootstrap half-widths, one row per pair of factors, from a
+    design made with ``calc_second_order=True``. Columns: parameter, other, S2, S2_conf
+    (an ``output`` column first as in :func:`sobol_indices`)."""
+    if gd.method != "sobol" or not gd.settings.get("calc_second_order"):
+        raise InputError("second-order indices need a design from sobol_design(..., "
+                         "calc_second_order=True)")
+    if not 0 < conf_level < 1:
+        raise InputError(f"conf_level must lie strictly between 0 and 1, got {conf_level!r}")
+    num_resamples = _whole(num_resamples, "num_resamples", 2)
+    factors = gd.factors
+    pairs = [(i, j) for i in range(len(factors)) for j in range(i + 1, len(factors))]
+    frames = []
+    for name, v in _outputs(gd, y, names_out):
+        res = _sobol_analyze(gd, v, conf_level, seed, num_resamples)
+        s2, c2 = np.asarray(res["S2"], dtype=float), np.asarray(res["S2_conf"], dtype=float)
+        frames.append((name, pd.DataFrame({
+            "parameter": [factors[i] for i, _ in pairs], "other": [factors[j] for _, j in pairs],
+            "S2": [s2[i, j] for i, j in pairs], "S2_conf": [c2[i, j] for i, j in pairs]})))
     return _long(frames)
 
 
@@ -285,12 +375,19 @@ def morris_design(
     levels: int = 4,
     seed: int = 20240404,
     names: Sequence[str] | None = None,
+    full_range: bool = False,
+    tail: float = 0.001,
+    correlation: pd.DataFrame | None = None,
 ) -> GsaDesign:
     """Morris elementary-effects design: ``r`` trajectories of k + 1 rows (k factors).
 
     Level i of the even ``levels`` = p grid is the probability (i + 1/2) / p (see the module
-    docstring), so no parameter is ever sampled at an infinite tail.
+    docstring), so no parameter is ever sampled at an infinite tail; with ``full_range`` it
+    is i / (p - 1), the ends moved in to ``tail`` and 1 - ``tail``. ``correlation`` as in
+    :func:`sobol_design`.
     """
+    if not (isinstance(tail, float | int) and 0 < tail < 0.5):
+        raise InputError(f"tail must lie strictly between 0 and 0.5, got {tail!r}")
     r = _whole(r, "the number of Morris trajectories r", 2)
     levels = _whole(levels, "the number of Morris levels", 2)
     if levels % 2:
@@ -298,15 +395,22 @@ def morris_design(
     from SALib.sample import morris
 
     problem = _problem(table, names)
+    _warn_correlation(correlation, problem["names"])
     u = morris.sample(problem, r, num_levels=levels, seed=np.random.default_rng(seed))
-    probs = _midpoint_levels(u, levels)
+    if full_range:
+        snapped = np.clip(np.rint(u * (levels - 1)), 0, levels - 1) / (levels - 1)
+        probs = np.clip(snapped, tail, 1 - tail)
+    else:
+        probs = _midpoint_levels(u, levels)
     d = Design.from_unit(table, probs, problem["names"])
     d = Design(d.values, d.names, [f"morris{i}" for i in range(d.n)], "morris")
     settings = {
         "r": r,
         "levels": levels,
         "seed": seed,
-        "edge": "level i -> probability (i + 1/2) / levels",
+        "edge": (f"level i -> probability i / (levels - 1), ends at {tail:g} and "
+                 f"{1 - tail:g}" if full_range else "level i -> probability (i + 1/2) / levels"),
+        "full_range": bool(full_range),
     }
     return GsaDesign("morris", problem, u, d, settings, probs)
 
@@ -332,7 +436,8 @@ def morris_indices(
     from SALib.analyze import morris
 
     p = gd.settings["levels"]
-    per_prob = p / (p - 1)  # d(level scale) / d(probability) of the midpoint map
+    # d(level scale) / d(probability): p / (p - 1) for the midpoint map, 1 for the full range
+    per_prob = 1.0 if gd.settings.get("full_range") else p / (p - 1)
     factors = gd.factors
     frames = []
     for name, v in _outputs(gd, y, names_out):

@@ -136,8 +136,10 @@ def incremental_table(
     strategies: Strategies,
     costs: Numbers = None,
     effects: Numbers = None,
+    group: str | None = None,
 ) -> pd.DataFrame:
-    """Fully incremental analysis of any number of strategies.
+    """Fully incremental analysis of any number of strategies (with ``group``, the name of a
+    column of the ``strategies`` table: one analysis per group, see :func:`by_group`).
 
     Args:
         strategies: strategy names, or a DataFrame with columns strategy, cost, effect (then
@@ -157,6 +159,8 @@ def incremental_table(
         InputError: no strategies, mismatched lengths, duplicate names, or a missing /
             non-finite cost or effect.
     """
+    if group is not None:
+        return by_group(strategies, group, incremental_table)  # type: ignore[arg-type]
     names, c, e = _inputs(strategies, costs, effects)
     k = len(names)
     order = _order(c, e)
@@ -264,6 +268,29 @@ def frontier_by_wtp(
     return out
 
 
+def by_group(table: pd.DataFrame, group: str, fn: object, **kwargs: object) -> pd.DataFrame:
+    """``fn(rows, **kwargs)`` on the rows of each value of the column ``group`` of a
+    strategy/cost/effect ``table`` (without the group column), stacked with that column
+    first, groups in order of first appearance: one tidy table for all subgroups (hesim's
+    ``cea(grp=)``). E.g. ``by_group(t, "age group", incremental_table)``."""
+    if not isinstance(table, pd.DataFrame) or group not in table.columns:
+        raise InputError(f"a table with a column {group!r} is needed for results by group",
+                         parameter=str(group))
+    if table[group].isna().any():
+        raise InputError(f"row {int(np.flatnonzero(table[group].isna())[0])} has no "
+                         f"{group!r} label", parameter=str(group))
+    frames = []
+    for label in pd.unique(table[group]):
+        rows = table[table[group] == label].drop(columns=[group])
+        out = fn(rows, **kwargs)  # type: ignore[operator]
+        if not isinstance(out, pd.DataFrame):
+            out = pd.DataFrame({"wtp": np.atleast_1d(_wtp(kwargs.get("wtp"))),
+                                "optimal": out})
+        out.insert(0, group, label)
+        frames.append(out)
+    return pd.concat(frames, ignore_index=True)
+
+
 # ------------------------------------------------------------------------- net benefit
 def _wtp(wtp: Wtp | None) -> np.ndarray:
     if wtp is None:
@@ -339,8 +366,10 @@ def incremental_nmb(
     effects: Numbers = None,
     comparator: str | None = None,
     wtp: Wtp | None = None,
+    group: str | None = None,
 ) -> pd.DataFrame:
-    """Incremental net monetary benefit of every strategy against ``comparator``.
+    """Incremental net monetary benefit of every strategy against ``comparator`` (with
+    ``group``, a column of the ``strategies`` table: one table per group, stacked).
 
     ``INMB = WTP x (effect - effect_comparator) - (cost - cost_comparator)``.
 
@@ -354,6 +383,9 @@ def incremental_nmb(
         One row per WTP: column ``wtp``, then one column per strategy in listing order (the
         comparator's column is 0).
     """
+    if group is not None:
+        return by_group(strategies, group, incremental_nmb,  # type: ignore[arg-type]
+                        comparator=comparator, wtp=wtp)
     names, c, e = _inputs(strategies, costs, effects)
     if comparator is None:
         raise InputError("a comparator strategy is needed")
@@ -376,8 +408,10 @@ def optimal_strategy(
     costs: Numbers = None,
     effects: Numbers = None,
     wtp: Wtp | None = None,
-) -> list[str]:
-    """The strategy with the highest NMB at each WTP.
+    group: str | None = None,
+) -> list[str] | pd.DataFrame:
+    """The strategy with the highest NMB at each WTP (with ``group``, a column of the
+    ``strategies`` table: a table of group, wtp, optimal).
 
     Tie rule: strategies whose NMB equals the maximum (within the module tolerance, scaled
     to ``max(1, |effect|) x WTP + max(1, |cost|)``) tie, and the cheapest of them on the
@@ -397,6 +431,8 @@ def optimal_strategy(
     Returns:
         One strategy name per WTP (a list even for a single WTP).
     """
+    if group is not None:
+        return by_group(strategies, group, optimal_strategy, wtp=wtp)  # type: ignore[arg-type]
     names, c, e = _inputs(strategies, costs, effects)
     w = np.atleast_1d(_wtp(wtp))
     status = incremental_table(names, c, e).set_index("strategy")["status"]

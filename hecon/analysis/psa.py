@@ -4,6 +4,11 @@ All functions take ``costs`` and ``effects`` arrays of shape (n, k) (one row per
 column per strategy), strategy names, and willingness-to-pay (WTP) values, and return plain
 DataFrames. Net monetary benefit is NMB = WTP x effect - cost.
 
+Groups (hesim's ``cea(grp=)``): ``summary``, ``ceac``, ``ceaf`` and ``expected_loss`` take an
+optional ``group`` of one label per draw row (e.g. subgroup PSA results stacked row-wise); the
+analysis is then run on each group's rows and the tables are stacked with a ``group`` column
+first, groups in order of first appearance.
+
 Tie rule: when two strategies have exactly equal NMB in a draw (or equal expected NMB), the one
 listed first counts as optimal (``numpy.argmax``), so probabilities still sum to 1.
 """
@@ -41,6 +46,32 @@ def _wtp(wtp: float | Sequence[float] | np.ndarray) -> np.ndarray:
     return w
 
 
+def _groups(group: object, n: int) -> list[tuple[object, np.ndarray]]:
+    """(label, row mask) per group, in order of first appearance; one label per draw row."""
+    g = pd.Series(np.asarray(group, dtype=object).ravel() if not isinstance(group, pd.Series)
+                  else group.to_numpy(dtype=object))
+    if g.size != n:
+        raise InputError(f"the group column has {g.size} labels for {n} draws (one per draw)",
+                         parameter="group")
+    if g.isna().any():
+        raise InputError(f"the group label of draw {int(np.flatnonzero(g.isna())[0])} is "
+                         f"missing", parameter="group")
+    return [(label, (g == label).to_numpy()) for label in pd.unique(g)]
+
+
+def by_group(fn: object, costs: np.ndarray, effects: np.ndarray, group: object,
+             *args: object, **kwargs: object) -> pd.DataFrame:
+    """``fn(costs, effects, *args, **kwargs)`` on each group's draw rows, stacked with a
+    ``group`` column first (the tidy table of hesim's ``cea(grp=)``)."""
+    c, e = np.asarray(costs, dtype=float), np.asarray(effects, dtype=float)
+    frames = []
+    for label, rows in _groups(group, c.shape[0] if c.ndim else 0):
+        t = fn(c[rows], e[rows], *args, **kwargs)  # type: ignore[operator]
+        t.insert(0, "group", label)
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
+
+
 def _mcse(x: np.ndarray) -> float:
     n = x.shape[0]
     return float(x.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
@@ -52,11 +83,15 @@ def summary(
     strategies: Sequence[str],
     comparator: str | None = None,
     wtp: float | Sequence[float] | None = None,
+    group: Sequence[object] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Mean, SD, Monte Carlo standard error (SD / sqrt(n)) and 95% interval (2.5th-97.5th
     percentile of the draws) of each strategy's cost and effect, and of every strategy's
     increments over ``comparator`` (default the last strategy): incremental cost and effect,
-    INMB at each ``wtp``, and the ratio-of-means ICER with its delta-method MCSE."""
+    INMB at each ``wtp``, and the ratio-of-means ICER with its delta-method MCSE. ``group``:
+    one label per draw; a table per group with a ``group`` column (see the module docstring)."""
+    if group is not None:
+        return by_group(summary, costs, effects, group, strategies, comparator, wtp)
     strategies = list(strategies)
     c, e = _check(costs, effects, strategies)
     comp = strategies[-1] if comparator is None else comparator
@@ -112,9 +147,12 @@ def ceac(
     effects: np.ndarray,
     strategies: Sequence[str],
     wtp: float | Sequence[float],
+    group: Sequence[object] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Cost-effectiveness acceptability curves: for each WTP, the share of draws in which
     each strategy has the highest NMB. Columns: wtp, then one per strategy."""
+    if group is not None:
+        return by_group(ceac, costs, effects, group, strategies, wtp)
     strategies = list(strategies)
     c, e = _check(costs, effects, strategies)
     w = _wtp(wtp)
@@ -131,9 +169,12 @@ def ceaf(
     effects: np.ndarray,
     strategies: Sequence[str],
     wtp: float | Sequence[float],
+    group: Sequence[object] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Cost-effectiveness acceptability frontier: at each WTP the strategy with the highest
     *expected* NMB (the decision) and the probability that it is cost-effective."""
+    if group is not None:
+        return by_group(ceaf, costs, effects, group, strategies, wtp)
     strategies = list(strategies)
     c, e = _check(costs, effects, strategies)
     w = _wtp(wtp)
@@ -149,10 +190,13 @@ def expected_loss(
     effects: np.ndarray,
     strategies: Sequence[str],
     wtp: float | Sequence[float],
+    group: Sequence[object] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Expected loss of choosing each strategy: mean over draws of (best NMB in the draw -
     the strategy's NMB). The smallest at each WTP is the per-person EVPI (Eckermann & Willan).
     Columns: wtp, one per strategy, and ``evpi``."""
+    if group is not None:
+        return by_group(expected_loss, costs, effects, group, strategies, wtp)
     strategies = list(strategies)
     c, e = _check(costs, effects, strategies)
     w = _wtp(wtp)
@@ -214,3 +258,93 @@ def ce_plane(
         for i, s in enumerate(strategies) if i != j
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+OUTCOME_LABELS = {
+    "inc_cost": "Incremental cost",
+    "inc_effect": "Incremental QALYs",
+    "inmb": "Incremental net monetary benefit",
+    "icer": "ICER (cost per QALY gained)",
+}
+"""Reader-facing names of the rows of :func:`icer_table` (override with ``labels``)."""
+
+
+def _fmt(x: float, digits: int) -> str:
+    return "n/a" if not np.isfinite(x) else f"{x:,.{digits}f}"
+
+
+def icer_table(
+    costs: np.ndarray,
+    effects: np.ndarray,
+    strategies: Sequence[str],
+    comparator: str | None = None,
+    wtp: float | Sequence[float] | None = None,
+    group: Sequence[object] | np.ndarray | None = None,
+    *,
+    money_digits: int = 0,
+    effect_digits: int = 3,
+    labels: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """A presentable ICER table (hesim's ``icer()`` + ``format()``): for every strategy
+    against ``comparator`` (default the last), the incremental cost, incremental effect, INMB
+    at each ``wtp`` and the ICER, each with an estimate (the mean; the ICER as ratio of means)
+    and a 95% interval from the PSA draws (2.5th-97.5th percentiles), rounded into a text
+    column ``value`` such as ``"12,345 (10,000 to 15,000)"``.
+
+    The ICER's interval is the percentile interval of the per-draw ICER when every draw's
+    incremental effect has the same sign (the ICER is then monotone in the angle of the
+    increment); otherwise there is no interval ("increments on both sides of 0 effect").
+    A strategy cheaper and more effective on average is reported "dominant", dearer and less
+    effective "dominated". ``labels`` maps strategy names and outcome keys (``inc_cost``,
+    ``inc_effect``, ``inmb``, ``icer``) to the words readers see. Columns: [group,]
+    comparison, outcome, estimate, lower, upper, value."""
+    if group is not None:
+        return by_group(icer_table, costs, effects, group, strategies, comparator, wtp,
+                        money_digits=money_digits, effect_digits=effect_digits, labels=labels)
+    strategies = list(strategies)
+    c, e = _check(costs, effects, strategies)
+    comp = strategies[-1] if comparator is None else comparator
+    if comp not in strategies:
+        raise InputError(f"unknown comparator {comp!r}")
+    names = {**OUTCOME_LABELS, **{s: s for s in strategies}, **(labels or {})}
+    j = strategies.index(comp)
+    rows = []
+
+    def add(comparison: str, key: str, est: float, lo: float, hi: float, digits: int,
+            text: str | None = None) -> None:
+        value = text or f"{_fmt(est, digits)} ({_fmt(lo, digits)} to {_fmt(hi, digits)})"
+        rows.append({"comparison": comparison, "outcome": names.get(key, key),
+                     "estimate": est, "lower": lo, "upper": hi, "value": value})
+
+    for i, s in enumerate(strategies):
+        if i == j:
+            continue
+        label = f"{names[s]} vs {names[comp]}"
+        dc, de = c[:, i] - c[:, j], e[:, i] - e[:, j]
+        for key, x, d in (("inc_cost", dc, money_digits), ("inc_effect", de, effect_digits)):
+            add(label, key, float(x.mean()), *np.percentile(x, [2.5, 97.5]), d)
+        for w in ([] if wtp is None else _wtp(wtp)):
+            x = w * de - dc
+            add(label, "inmb", float(x.mean()), *np.percentile(x, [2.5, 97.5]), money_digits)
+            rows[-1]["outcome"] += f" at {w:,.0f}"
+        mc, me = float(dc.mean()), float(de.mean())
+        lo = hi = float("nan")
+        if mc <= 0 < me or (mc < 0 and me == 0):
+            add(label, "icer", float("nan"), lo, hi, money_digits, "dominant")
+            continue
+        if me <= 0 < mc or (mc > 0 and me == 0):
+            add(label, "icer", float("nan"), lo, hi, money_digits, "dominated")
+            continue
+        if me == 0:  # no difference in cost or effect
+            add(label, "icer", float("nan"), lo, hi, money_digits, "n/a (no difference)")
+            continue
+        est = mc / me
+        if (de > 0).all() or (de < 0).all():
+            lo, hi = np.percentile(dc / de, [2.5, 97.5])
+            add(label, "icer", est, float(lo), float(hi), money_digits)
+        else:
+            add(label, "icer", est, lo, hi, money_digits,
+                f"{_fmt(est, money_digits)} (no interval: increments on both sides of 0 "
+                f"effect)")
+    return pd.DataFrame(rows, columns=["comparison", "outcome", "estimate", "lower", "upper",
+                                       "value"])

@@ -46,11 +46,19 @@ EVPPI
     S = B (B'B + lambda P)^-1 B' for basis B and penalty P, so cov(g) = sigma^2 S S', computed
     through the basis: the smoother is W diag(h) W' for an orthonormal W (n x r, r the number
     of basis terms) and shrinkage factors h, so cov(g) = sigma^2 W diag(h^2) W' and no n x n
-    matrix is ever formed; sigma^2 = RSS / (n - tr S). The
-    fitted values are redrawn ``se_draws`` times from N(g, sigma^2 S S'), EVPPI is recomputed
-    for each draw, and their SD is the SE. For the spline the draws of different INB columns
-    are correlated as their residuals are (exact, since all columns share one basis); for the
-    GP (a different basis per column) they are independent, as in Strong et al.'s code. The SE
+    matrix is ever formed; sigma^2 = RSS / (n - tr S).
+
+    Default (``se_draws=0``), closed form by the delta method: EVPPI = mean_i max_k g_ik -
+    max_k mean_i g_ik has gradient a_ij = (1[k_i = j] - 1[k* = j]) / n in g_ij (k_i the best
+    strategy of draw i, k* the best on average), so var(EVPPI) ~ sum_jl rho_jl (S_j'a_j .
+    S_l'a_l) sigma_j sigma_l, with rho the correlation of the residuals of INB columns j, l.
+    Each S'a costs two products with W: a fraction of the fit, at any number of draws. With
+    ``se_draws`` > 1 the fitted values are instead redrawn ``se_draws`` times from
+    N(g, sigma^2 S S'), EVPPI is recomputed for each draw, and their SD is the SE (a test
+    checks the two agree, and both against the spread of refits to fresh noise). In the
+    redraws, for the spline the draws of different INB columns are correlated as their
+    residuals are (exact, since all columns share one basis); for the GP (a different basis
+    per column) they are independent, as in Strong et al.'s code. The SE
     covers the regression error only, not the Monte Carlo error of the n PSA draws themselves
     (the EVPPI of the same model estimated from a fresh PSA sample varies by more).
 
@@ -78,7 +86,7 @@ from scipy.spatial.distance import cdist
 from hecon.errors import InputError
 
 KNOTS = 8
-SE_DRAWS = 500
+SE_DRAWS = 0  # 0: closed-form (delta-method) SE; > 1: that many redraws
 GP_POINTS = 500
 GP_INDUCING = 300
 METHODS = ("auto", "spline", "gp")
@@ -113,9 +121,19 @@ def opportunity_loss(nb: np.ndarray) -> np.ndarray:
     return a.max(axis=1) - a[:, best]
 
 
-def evpi(nb: np.ndarray) -> float:
+def evpi(nb: np.ndarray, group: Sequence[object] | np.ndarray | None = None
+         ) -> float | pd.DataFrame:
     """Expected value of perfect information per person, E[max_k NB] - max_k E[NB], from net
-    benefit draws ``nb`` (n, k): the mean opportunity loss. 0 for one draw or one strategy."""
+    benefit draws ``nb`` (n, k): the mean opportunity loss. 0 for one draw or one strategy.
+    With ``group`` (one label per draw row), a table of group, evpi, se: each group's EVPI
+    from its own rows (the decision is taken per group), groups in order of appearance."""
+    if group is not None:
+        from hecon.analysis.psa import _groups
+
+        a = _nb(nb)
+        return pd.DataFrame([{"group": g, "evpi": evpi(a[rows]), "se": evpi_se(a[rows])}
+                             for g, rows in _groups(group, a.shape[0])],
+                            columns=["group", "evpi", "se"])
     return float(opportunity_loss(nb).mean())
 
 
@@ -126,10 +144,15 @@ def evpi_se(nb: np.ndarray) -> float:
 
 
 def evpi_curve(costs: np.ndarray, effects: np.ndarray,
-               wtp: Sequence[float] | np.ndarray) -> pd.DataFrame:
+               wtp: Sequence[float] | np.ndarray,
+               group: Sequence[object] | np.ndarray | None = None) -> pd.DataFrame:
     """EVPI per person and its Monte Carlo SE at each willingness to pay, with net monetary
     benefit NB = wtp x effect - cost. ``costs`` and ``effects`` are (n, k).
-    Columns: wtp, evpi, se."""
+    Columns: wtp, evpi, se (with ``group``, one label per draw: a group column first)."""
+    if group is not None:
+        from hecon.analysis.psa import by_group
+
+        return by_group(evpi_curve, costs, effects, group, wtp)
     c, e = np.asarray(costs, dtype=float), np.asarray(effects, dtype=float)
     if c.ndim != 2 or c.shape != e.shape:
         raise InputError(f"costs {c.shape} and effects {e.shape} must both be "
@@ -476,28 +499,17 @@ class EvppiResult:
     edf: np.ndarray = field(default_factory=lambda: np.zeros(0))
     decile_residuals: np.ndarray = field(default_factory=lambda: np.zeros((10, 0)))
     max_decile_z: float = 0.0
+    fitted: np.ndarray | None = field(default=None, repr=False)
+    """The metamodel's fitted incremental net benefit E[INB | x] (n, k - 1)."""
+    se_fit: float = float("nan")
+    """Regression (fit) part of the SE, as ``se``; see :func:`evppi`."""
 
 
-def evppi(
-    nb: np.ndarray,
-    x: np.ndarray,
-    method: str = "auto",
-    *,
-    knots: int = KNOTS,
-    se_draws: int = SE_DRAWS,
-    seed: int = 1,
-    gp_points: int = GP_POINTS,
-    gp_inducing: int = GP_INDUCING,
-    name: str | None = None,
-) -> EvppiResult:
-    """EVPPI per person of the parameter ``x`` (n,) or group ``x`` (n, m) from net benefit
-    draws ``nb`` (n, k), by regression of each strategy's incremental net benefit over the
-    first strategy on x (see the module docstring). ``method``: ``"spline"`` (natural cubic
-    regression spline, GCV penalty; additive + pairwise linear products for a group),
-    ``"gp"`` (Gaussian process) or ``"auto"`` (spline for one parameter, GP for a group).
-    ``se_draws`` draws of the fitted values give the SE (0 draws: SE nan); ``seed`` fixes them
-    and the GP subsample. ``name`` labels errors. A constant x or a single strategy gives 0
-    without fitting."""
+def _prepare(nb: np.ndarray, x: np.ndarray, method: str, knots: int, se_draws: int,
+             gp_points: int, gp_inducing: int, name: str | None
+             ) -> tuple[np.ndarray, np.ndarray, str]:
+    """Checked net benefit (n, k), parameter draws (n, m) and the smoother to use (or
+    "none (...)" when there is nothing to fit)."""
     a = _nb(nb)
     if method not in METHODS:
         raise InputError(f"unknown EVPPI method {method!r}; choose one of {METHODS}",
@@ -519,13 +531,39 @@ def evppi(
     if knots < 3 or gp_points < 10 or gp_inducing < 10:
         raise InputError("knots must be >= 3, gp_points and gp_inducing >= 10",
                          parameter="knots" if knots < 3 else "gp_points")
-    n, k = a.shape
-    c = k - 1
+    k = a.shape[1]
     varying = int((np.ptp(xa, axis=0) > 0).sum())
     if k < 2 or varying == 0:
-        why = "none (one strategy)" if k < 2 else "none (constant)"
-        return EvppiResult(0.0, 0.0, np.zeros(c), why, n, np.zeros(c), np.zeros((10, c)), 0.0)
-    chosen = method if method != "auto" else ("spline" if varying == 1 else "gp")
+        return a, xa, "none (one strategy)" if k < 2 else "none (constant)"
+    return a, xa, method if method != "auto" else ("spline" if varying == 1 else "gp")
+
+
+def evppi(
+    nb: np.ndarray,
+    x: np.ndarray,
+    method: str = "auto",
+    *,
+    knots: int = KNOTS,
+    se_draws: int = SE_DRAWS,
+    seed: int = 1,
+    gp_points: int = GP_POINTS,
+    gp_inducing: int = GP_INDUCING,
+    name: str | None = None,
+) -> EvppiResult:
+    """EVPPI per person of the parameter ``x`` (n,) or group ``x`` (n, m) from net benefit
+    draws ``nb`` (n, k), by regression of each strategy's incremental net benefit over the
+    first strategy on x (see the module docstring). ``method``: ``"spline"`` (natural cubic
+    regression spline, GCV penalty; additive + pairwise linear products for a group),
+    ``"gp"`` (Gaussian process) or ``"auto"`` (spline for one parameter, GP for a group).
+    The SE is closed form (delta method) by default; ``se_draws`` > 1 draws of the fitted
+    values give it by simulation instead. ``seed`` fixes those draws and the GP subsample.
+    ``name`` labels errors. A constant x or a single strategy gives 0
+    without fitting."""
+    a, xa, chosen = _prepare(nb, x, method, knots, se_draws, gp_points, gp_inducing, name)
+    n, k = a.shape
+    c = k - 1
+    if chosen.startswith("none"):
+        return EvppiResult(0.0, 0.0, np.zeros(c), chosen, n, np.zeros(c), np.zeros((10, c)), 0.0)
     y = a[:, 1:] - a[:, :1]
     rng = np.random.default_rng(seed)
     if chosen == "spline":
@@ -534,6 +572,19 @@ def evppi(
         fit = _gp_fit(xa, y, gp_points, gp_inducing, rng, name)
     g = fit.g
     value = _fit_loss(g)
+    resid = y - g
+    r2, dec, z = _fit_checks(y, g)
+    if se_draws > 1:
+        se = _se(fit, se_draws, rng, resid)
+    else:
+        se = _delta_se(fit, g, np.ones(c), np.arange(c), _resid_corr(resid))
+    return EvppiResult(value, se, r2, chosen, n, fit.edf, dec, float(z), g, se)
+
+
+def _fit_checks(y: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """r2 per column, mean residual per decile of the fitted values (10, c) and the largest
+    decile z-score (see the module docstring)."""
+    c = y.shape[1]
     resid = y - g
     tss = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
     rss = (resid**2).sum(axis=0)
@@ -549,8 +600,104 @@ def evppi(
                 dec[i, j] = resid[part, j].mean()
                 if sd[j] > 0:
                     z = max(z, abs(dec[i, j]) / (sd[j] / math.sqrt(part.size)))
-    se = _se(fit, se_draws, rng, resid) if se_draws > 1 else float("nan")
-    return EvppiResult(value, se, r2, chosen, n, fit.edf, dec, float(z))
+    return r2, dec, float(z)
+
+
+def evppi_wtp(
+    costs: np.ndarray,
+    effects: np.ndarray,
+    x: np.ndarray,
+    wtp: Sequence[float] | np.ndarray,
+    method: str = "auto",
+    *,
+    knots: int = KNOTS,
+    seed: int = 1,
+    gp_points: int = GP_POINTS,
+    gp_inducing: int = GP_INDUCING,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """EVPPI per person of ``x`` (n,) or (n, m) at every willingness to pay in one call.
+
+    Net benefit is linear in the WTP, INB_j(w) = w dE_j - dC_j, so the incremental costs and
+    effects over the first strategy are each regressed on x once (2 (k - 1) fits, by the
+    smoother of :func:`evppi`) and the fitted INB at each w is w g_E - g_C. Each WTP then
+    costs only the loss, the fit checks and the closed-form (delta-method) SE, which uses the
+    residual correlation of the cost and effect fits. ``costs``, ``effects`` (n, k).
+    Columns: wtp, evppi, se, r2 (mean over INB columns), max_decile_z, method."""
+    c_, e_ = np.asarray(costs, dtype=float), np.asarray(effects, dtype=float)
+    if c_.ndim != 2 or c_.shape != e_.shape:
+        raise InputError(f"costs {c_.shape} and effects {e_.shape} must both be "
+                         f"(draws, strategies) arrays of the same shape", parameter="costs")
+    _nb(c_)
+    _nb(e_)
+    w = np.atleast_1d(np.asarray(wtp, dtype=float))
+    if w.ndim != 1 or w.size == 0 or not np.isfinite(w).all():
+        raise InputError("willingness-to-pay values must be a non-empty list of finite numbers",
+                         parameter="wtp")
+    n, k = c_.shape
+    cols = ["wtp", "evppi", "se", "r2", "max_decile_z", "method"]
+    # the checks of evppi (net benefit at the first WTP stands for the shape checks)
+    _, xa, chosen = _prepare(w[0] * e_ - c_, x, method, knots, 0, gp_points, gp_inducing, name)
+    if chosen.startswith("none"):
+        return pd.DataFrame({"wtp": w, "evppi": 0.0, "se": 0.0, "r2": np.nan,
+                             "max_decile_z": 0.0, "method": chosen}, columns=cols)
+    c = k - 1
+    dc, de = c_[:, 1:] - c_[:, :1], e_[:, 1:] - e_[:, :1]
+    y = np.column_stack([de, dc])
+    rng = np.random.default_rng(seed)
+    fit = (_spline_fit(xa, y, knots, name) if chosen == "spline"
+           else _gp_fit(xa, y, gp_points, gp_inducing, rng, name))
+    corr = _resid_corr(y - fit.g)
+    cols_of = np.concatenate([np.arange(c), np.arange(c)])
+    rows = []
+    for wv in w:
+        g = wv * fit.g[:, :c] - fit.g[:, c:]
+        yw = wv * de - dc
+        r2, _, z = _fit_checks(yw, g)
+        coefs = np.concatenate([np.full(c, wv), np.full(c, -1.0)])
+        r2f = r2[np.isfinite(r2)]
+        rows.append({"wtp": float(wv), "evppi": _fit_loss(g),
+                     "se": _delta_se(fit, g, coefs, cols_of, corr),
+                     "r2": float(r2f.mean()) if r2f.size else float("nan"),
+                     "max_decile_z": z, "method": chosen})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _resid_corr(resid: np.ndarray) -> np.ndarray:
+    """Correlation matrix of the residual columns (0 off the diagonal for a constant one)."""
+    c = resid.shape[1]
+    corr = np.eye(c)
+    ok = resid.std(axis=0) > 0
+    if ok.sum() > 1:
+        corr[np.ix_(ok, ok)] = np.corrcoef(resid[:, ok], rowvar=False)
+    return corr
+
+
+def _loss_gradient(g: np.ndarray) -> np.ndarray:
+    """d EVPPI / d g (n, c) of mean_i max(0, g_i.) - max(0, mean g): a_ij =
+    (1[best of draw i is j] - 1[best on average is j]) / n, the reference strategy's g 0."""
+    n, c = g.shape
+    full = np.column_stack([np.zeros(n), g])
+    best = full.argmax(axis=1)
+    star = int(np.argmax(full.mean(axis=0)))
+    a = (best[:, None] == np.arange(1, c + 1)[None, :]).astype(float)
+    if star > 0:
+        a[:, star - 1] -= 1.0
+    return a / n
+
+
+def _delta_se(fit: _Fit, g: np.ndarray, coefs: np.ndarray, cols: np.ndarray,
+              corr: np.ndarray) -> float:
+    """Delta-method SE of the EVPPI of fitted values g (n, c) = sum_p coefs_p fit.g[:, p]
+    placed in column cols_p; corr (P, P) the residual correlation of the fitted columns."""
+    a = _loss_gradient(g)
+    v = []
+    for p in range(fit.g.shape[1]):
+        w = fit.ws[0] if fit.shared else fit.ws[p]
+        v.append(w @ (fit.scales[p] * (w.T @ (coefs[p] * a[:, cols[p]]))))
+    vm = np.column_stack(v)  # (n, P): sigma_p S_p' a_p
+    var = float(np.sum(corr * (vm.T @ vm)))
+    return math.sqrt(max(var, 0.0))
 
 
 def _se(fit: _Fit, draws: int, rng: np.random.Generator, resid: np.ndarray) -> float:

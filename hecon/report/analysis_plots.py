@@ -169,6 +169,37 @@ def evpi_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
     return _save(fig, run_dir / f"evpi_{country}.png")
 
 
+def evsi_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
+    """Population EVSI of the proposed study against its size (with 95% bands from the SE),
+    and ENBS where study costs are given, one line per threshold."""
+    path = run_dir / f"evsi_{country}.csv"
+    if not path.is_file():
+        return None
+    e = pd.read_csv(path)
+    cur = info["currency"]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for w, t in e.groupby("wtp", sort=True):
+        pop = t["evsi_population"] / t["evsi"].where(t["evsi"] != 0, np.nan)
+        band = 1.96 * t["se"] * pop.fillna(0)
+        line = ax.plot(t["n"], t["evsi_population"] / 1e6, lw=2, marker="o",
+                       label=f"EVSI at {cur} {w:,.0f}/QALY")[0]
+        ax.fill_between(t["n"], (t["evsi_population"] - band) / 1e6,
+                        (t["evsi_population"] + band) / 1e6, color=line.get_color(), alpha=0.15)
+        if "enbs" in t.columns:
+            ax.plot(t["n"], t["enbs"] / 1e6, lw=1.5, ls="--", color=line.get_color(),
+                    label=f"ENBS at {cur} {w:,.0f}/QALY")
+    ax.axhline(0, color="grey", lw=0.8)
+    what = e["parameter_label"].iloc[0] if "parameter_label" in e else e["parameter"].iloc[0]
+    ax.set(xlabel="Patients per arm in the proposed study",
+           ylabel=f"Population value ({cur} million)",
+           title=f"Value of a proposed study, {country.upper()}")
+    ax.text(0.01, 0.02, f"Study informs: {str(what)[:90]}", transform=ax.transAxes,
+            fontsize=7, color="grey")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, run_dir / f"evsi_{country}.png")
+
+
 def headroom_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
     """Maximum justified device price against WTP."""
     path = run_dir / f"headroom_{country}.csv"
@@ -222,7 +253,7 @@ def analysis_plots(run_dir: str | Path) -> list[Path]:
     paths = []
     for country, info in _countries(run_dir).items():
         for f in (tornado_plot, tornado_icer_plot, headroom_plot, ce_plane_plot, ceac_plot,
-                  evpi_plot, sobol_plot):
+                  evpi_plot, evsi_plot, sobol_plot):
             p = f(run_dir, country, info)
             if p is not None:
                 paths.append(p)

@@ -266,6 +266,17 @@ def voi_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                           f"{w:,.0f}/QALY, {c.upper()}", f"EVPPI ({cur})", (1, f2, top),
                           [(j, f2, top)], header_row=r + 2)
                 r = max(l2, r + 22) + 3
+        es = _read(run_dir, "evsi", c)
+        if es is not None:
+            ws.cell(row=r, column=1, value="Value of a proposed study: EVSI per patient and "
+                    "for the population by sample size per arm (regression on simulated "
+                    f"studies); ENBS = population EVSI - study cost. {es['study'].iloc[0]}"
+                    ).font = BOLD
+            es = es.drop(columns=["study", "strategies", "parameter_label"], errors="ignore")
+            _, l3 = write_table(ws, es, row=r + 1, freeze=False, formats={
+                x: money for x in ("evsi", "se", "se_fit", "se_mc", "evsi_population",
+                                   "study_cost", "enbs", "enbs_se") if x in es.columns})
+            r = l3 + 3
     ws.freeze_panes = None
 
 

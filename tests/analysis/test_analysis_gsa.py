@@ -47,7 +47,9 @@ def test_sobol_ishigami_closed_form():
     p = gd.design.params()
     y = np.sin(p.x1) + a * np.sin(p.x2) ** 2 + b * p.x3**4 * np.sin(p.x1)
     t = gsa.sobol_indices(gd, y).set_index("parameter")
-    assert list(t.columns) == ["S1", "S1_conf", "ST", "ST_conf"]
+    assert list(t.columns) == ["S1", "S1_conf", "ST", "ST_conf", "variance"]
+    # the output variance over A and B: the Ishigami total variance v, within 5%
+    assert t["variance"].iloc[0] == pytest.approx(v, rel=0.05)
     assert t.index.tolist() == ["x1", "x2", "x3"]
     np.testing.assert_allclose(t["S1"], s1, atol=0.02)
     np.testing.assert_allclose(t["ST"], st, atol=0.02)
@@ -99,7 +101,8 @@ def test_sobol_several_outputs_long_table():
     x = gd.design.values
     y = np.stack([x[:, 0], x[:, 0] + x[:, 1]], axis=1)
     t = gsa.sobol_indices(gd, y, names_out=["first", "sum"])
-    assert list(t.columns) == ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert list(t.columns) == ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf",
+                               "variance"]
     assert t["output"].tolist() == ["first", "first", "sum", "sum"]
     one = gsa.sobol_indices(gd, y[:, 1])
     np.testing.assert_array_equal(t[t.output == "sum"]["ST"], one["ST"])
@@ -217,3 +220,63 @@ def test_bad_input():
         gsa.morris_design(tab, levels=3)
     with pytest.raises(InputError, match="trajectories"):
         gsa.morris_design(tab, r=1)
+
+
+def test_sobol_second_order_ishigami():
+    # S2 of the pair (x1, x3) is V13 / V; the other pairs have no interaction
+    a, b, pi = 7.0, 0.1, np.pi
+    v = a**2 / 8 + b * pi**4 / 5 + b**2 * pi**8 / 18 + 1 / 2
+    s13 = b**2 * pi**8 * (1 / 18 - 1 / 50) / v
+    gd = gsa.sobol_design(ishigami_table(), n=2**12, seed=5, calc_second_order=True)
+    assert gd.n_rows == 2**12 * (2 * 3 + 2)
+    p = gd.design.params()
+    y = np.sin(p.x1) + a * np.sin(p.x2) ** 2 + b * p.x3**4 * np.sin(p.x1)
+    t = gsa.sobol_second_order(gd, y).set_index(["parameter", "other"])
+    assert t.index.tolist() == [("x1", "x2"), ("x1", "x3"), ("x2", "x3")]
+    np.testing.assert_allclose(t["S2"], [0.0, s13, 0.0], atol=0.05)
+    first = gsa.sobol_indices(gd, y)  # S1/ST from the same second-order design
+    assert len(first) == 3
+    with pytest.raises(InputError):
+        gsa.sobol_second_order(gsa.sobol_design(ishigami_table(), n=64), y[:64 * 5])
+
+
+def test_linear_output_variance_reported():
+    # y = sum c_i x_i: variance sum c_i^2 s_i^2 = 4 + 4 + 2.25
+    c = np.array([1.0, 2.0, -3.0])
+    s = np.array([2.0, 1.0, 0.5])
+    gd = gsa.sobol_design(normal_table(s), n=2**12, seed=1)
+    t = gsa.sobol_indices(gd, gd.design.values @ c)
+    # the variance of 2 x 4096 (quasi-random) draws: within a few per cent
+    assert t["variance"].iloc[0] == pytest.approx(np.sum(c**2 * s**2), rel=0.03)
+
+
+def test_correlated_psa_warns():
+    t = normal_table([1.0, 1.0, 1.0])
+    corr = pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=["x0", "x1"], columns=["x0", "x1"])
+    with pytest.warns(gsa.CorrelatedInputsWarning, match="x0 and x1"):
+        gsa.sobol_design(t, n=64, correlation=corr)
+    with pytest.warns(gsa.CorrelatedInputsWarning):
+        gsa.morris_design(t, r=4, correlation=corr)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gsa.sobol_design(t, n=64, correlation=pd.DataFrame(np.eye(2), index=["x0", "x1"],
+                                                           columns=["x0", "x1"]))
+
+
+def test_morris_full_range_linear_uniform():
+    # y = c x, x ~ U(lo, hi) on the full range: every step moves the CDF by 2/3 - tail
+    # (p = 4 levels, one end moved in by tail), so the effect per unit probability is
+    # c (hi - lo) (2/3 - tail) / (2/3)
+    lo, hi, c, tail = 2.0, 5.0, -4.0, 0.001
+    t = _table([dict(name="x", value=3.0, distribution="uniform", min=lo, max=hi),
+                dict(name="z", value=3.0, distribution="uniform", min=lo, max=hi)])
+    gd = gsa.morris_design(t, r=20, seed=2, full_range=True, tail=tail)
+    x = gd.design.params().x
+    assert x.min() == pytest.approx(lo + tail * (hi - lo))
+    assert x.max() == pytest.approx(hi - tail * (hi - lo))
+    m = gsa.morris_indices(gd, c * x).set_index("parameter")
+    assert m.loc["x", "mu_star"] == pytest.approx(abs(c) * (hi - lo) * (1 - 1.5 * tail),
+                                                  rel=1e-9)
+    assert m.loc["z", "mu_star"] == pytest.approx(0.0, abs=1e-12)

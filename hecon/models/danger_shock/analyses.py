@@ -44,6 +44,8 @@ class Options:
     wtp_points: int = 101
     two_way: tuple[str, str] | None = None
     progress: Progress = silent
+    evsi_n: tuple[int, ...] = ()  # sample sizes per arm for EVSI/ENBS (empty: no EVSI)
+    evsi_group: str | None = None  # parameter the proposed study informs (default: evsi.py)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe settings for the manifest."""
@@ -141,6 +143,8 @@ def run_psa(model: DangerShockModel, opts: Options | None = None
     out = {
         f"psa_draws_{c}.csv": draws,
         f"psa_summary_{c}.csv": psa.summary(costs, qalys, names, COMPARATOR, model.country.wtp),
+        f"icer_table_{c}.csv": psa.icer_table(costs, qalys, names, COMPARATOR,
+                                              model.country.wtp),
         f"ceac_{c}.csv": psa.ceac(costs, qalys, names, grid),
         f"ceaf_{c}.csv": psa.ceaf(costs, qalys, names, grid),
         f"expected_loss_{c}.csv": psa.expected_loss(costs, qalys, names, grid),
@@ -209,8 +213,14 @@ def run_voi(model: DangerShockModel, design: Design, results: Results,
         t.insert(0, "wtp", w)
         t["evppi_population"] = t["evppi"] * pop["discounted_patients"]
         frames.append(t)
-    return {f"evpi_{c}.csv": curve, f"evppi_{c}.csv": pd.concat(frames, ignore_index=True),
-            f"population_{c}.json": pop}
+    out = {f"evpi_{c}.csv": curve, f"evppi_{c}.csv": pd.concat(frames, ignore_index=True),
+           f"population_{c}.json": pop}
+    if opts.evsi_n:
+        from hecon.models.danger_shock.evsi import run_evsi
+
+        out.update(run_evsi(model, design, results, tuple(opts.evsi_n), pop, opts.evsi_group,
+                            inputs_dir))
+    return out
 
 
 def parameter_groups(model: DangerShockModel) -> dict[str, list[str]]:
