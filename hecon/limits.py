@@ -39,15 +39,19 @@ def memory_needed(rows: int, columns: int, copies: int = COPIES) -> int:
 def check_memory(rows: int, columns: int, what: str, option: str = "-n",
                  limit: int | None = None) -> None:
     """Refuse (InputError, one line) a sample whose estimated memory exceeds the limit, saying
-    how many rows fit and how to split the work into runs that fit."""
+    how many rows fit and how to split the work into runs that fit. ``columns`` of 1 is a
+    lower bound (before the number of parameters is known)."""
     limit = memory_limit() if limit is None else limit
     need = memory_needed(rows, columns)
     if need <= limit:
         return
-    fit = max(limit // memory_needed(1, columns), 1)
+    fit = (f"at most {max(limit // memory_needed(1, columns), 1):,}" if columns > 1
+           else "fewer")
+    size = (f"at least {_size(need)}" if columns <= 1 else
+            f"about {_size(need)} ({int(columns):,} parameters each)")
     raise InputError(
-        f"{what}: {int(rows):,} rows of {max(int(columns), 1):,} values need about "
-        f"{_size(need)} of memory, more than the {_size(limit)} allowed (half of this "
-        f"machine's memory); use at most {fit:,} per run ({option}) and pool several runs "
+        f"{what}: {int(rows):,} rows need {size} of memory, more than the "
+        f"{_size(limit)} allowed (half of this "
+        f"machine's memory); use {fit} per run ({option}) and pool several runs "
         "made with different --seed values (--chunk-size only bounds the rows evaluated at "
         "once)")

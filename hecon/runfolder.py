@@ -108,6 +108,7 @@ def check_target(folder: str | Path) -> Path:
     if "\0" in given:
         raise InputError("output folder (--out) contains a NUL character")
     path = Path(os.path.abspath(os.path.expanduser(given)))
+    _check_lengths(path, given)
     if path.is_symlink():
         if not path.exists():
             raise InputError("is a link to something that does not exist (a dangling link); "
@@ -135,15 +136,22 @@ def check_target(folder: str | Path) -> Path:
         raise InputError(f"{anchor} is an existing file, not a folder", file=given)
     if not os.access(anchor, os.W_OK | os.X_OK):
         raise InputError(f"cannot write in {anchor} (read-only or no permission)", file=given)
-    limit = _name_max(anchor)
-    for part in path.relative_to(anchor).parts if path != anchor else ():
-        room = limit - (_SUFFIX_ROOM if part == path.name else 0)
-        if len(part.encode("utf-8", "surrogateescape")) > room:
-            raise InputError(f"the name {part[:20]!r}... is too long for the file system "
-                             f"(at most {room} bytes for a run folder)", file=given[:60] + "...")
-    if len(os.fsencode(str(path))) + _SUFFIX_ROOM > _path_max(anchor):
-        raise InputError("the path is too long for the file system", file=given[:60] + "...")
     return path
+
+
+def _check_lengths(path: Path, given: str) -> None:
+    """Names and path short enough for the file system, with room for the staging suffix."""
+    anchor = _nearest_existing(path)
+    where = given if len(given) <= 60 else given[:57] + "..."
+    limit = _name_max(anchor if anchor.is_dir() else anchor.parent)
+    for part in path.parts[1:]:
+        room = limit - (_SUFFIX_ROOM if part == path.name else 0)
+        if len(os.fsencode(part)) > room:
+            shown = part if len(part) <= 20 else part[:20] + "..."
+            raise InputError(f"the name {shown!r} is too long for the file system (at most "
+                             f"{room} bytes for a run folder)", file=where)
+    if len(os.fsencode(str(path))) + _SUFFIX_ROOM > _path_max(anchor):
+        raise InputError("the path is too long for the file system", file=where)
 
 
 # --------------------------------------------------------------------------- signals
