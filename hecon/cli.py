@@ -277,7 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hecon`` command. Returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argument errors (one line, exit 2), --help and --version
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         parser.print_help()
         return 0
