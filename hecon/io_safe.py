@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -49,12 +50,22 @@ def _is_number(text: str) -> bool:
     return True
 
 
+# control characters a worksheet cannot hold and that split CSV rows in some readers (a Word
+# line break is \x0b); tab, line feed and carriage return stay
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def neutralise(value: Any) -> Any:
     """Text that a spreadsheet would read as a formula, made inert (OWASP CSV injection):
     a leading ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a single quote in
-    front. Numbers, and text that is a plain number such as ``-5`` or ``+1e3``, are left
-    alone; anything that is not text is returned unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
+    front; control characters (which no worksheet can hold) become spaces. Numbers, and
+    text that is a plain number such as ``-5`` or ``+1e3``, are left alone; anything that is
+    not text is returned unchanged."""
+    if not isinstance(value, str):
+        return value
+    if _CONTROL.search(value):
+        value = _CONTROL.sub(" ", value)
+    if value.startswith(FORMULA_START) and not _is_number(value):
         return "'" + value
     return value
 

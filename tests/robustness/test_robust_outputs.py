@@ -34,6 +34,7 @@ HOSTILE = {
     "c_icu_day": {"description": "-2+3+cmd|' /C calc'!A0"},
     "u_dialysis": {"source": "@SUM(1+1)*cmd|' /C calc'!A0"},
 }
+CONTROL = ("c_ward_day", "source", "Smith\x0bet al.\x01 2020")  # Word line break, SOH
 BASE_FILES = {"hecon_report.xlsx", "manifest.json", "parameters.csv", "results.csv",
               "summary.json", "survival_dk.png", "trace_dk.png", "trace_dk_impella.csv",
               "trace_dk_soc.csv"}
@@ -71,6 +72,7 @@ def hostile_run(tmp_path_factory) -> Path:
         assert (table["name"] == name).sum() == 1, name
         for col, text in cols.items():
             table.loc[table["name"] == name, col] = text
+    table.loc[table["name"] == CONTROL[0], CONTROL[1]] = CONTROL[2]
     table.to_csv(work / "=params.csv", index=False)
     (work / "=1+1.yaml").write_text(
         "description: \"=HYPERLINK('http://evil.example')\"\n"
@@ -112,6 +114,8 @@ def test_no_output_carries_a_live_formula(hostile_run):
     for cols in HOSTILE.values():  # the payloads are there, made inert
         for text in cols.values():
             assert "'" + text in seen, text
+    assert "Smith et al.  2020" in seen  # control characters became spaces, no split row
+    assert not [f for f in seen if any(ch in f for ch in "\x0b\x01")]
     wb = openpyxl.load_workbook(hostile_run / "hecon_report.xlsx")
     cells = [c for ws in wb.worksheets for r in ws.iter_rows() for c in r]
     assert not [c.coordinate for c in cells if c.data_type == "f"]

@@ -233,6 +233,8 @@ def test_plain_names_pass(name):
     ("@SUM(1+1)", "'@SUM(1+1)"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("-", "'-"),
     ("-5", "-5"), ("+1e3", "+1e3"), ("-0.25", "-0.25"), ("- 5", "'- 5"), ("-5 ", "'-5 "),
     ("a=b", "a=b"), ("", ""), ("Moller 2024", "Moller 2024"),
+    ("Smith\x0b2020", "Smith 2020"), ("a\x00b\x1fc\x7f", "a b c "), ("\x01=1", " =1"),
+    ("line\nbreak\tand tab", "line\nbreak\tand tab"),
 ])
 def test_neutralise_follows_owasp(text, expected):
     assert neutralise(text) == expected
