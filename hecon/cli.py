@@ -299,8 +299,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hecon.runfolder import Terminated
 
         what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        print(f"hecon: {what}; the output folder was left as it was before this run (no "
-              "partial or temporary file)", file=sys.stderr)
+        state = ("the run had just been written in full" if getattr(exc, "run_written", False)
+                 else "the output folder was left as it was before this run")
+        print(f"hecon: {what}; {state} (no partial or temporary file)", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
 
 

@@ -404,7 +404,10 @@ def staged_run(folder: str | Path) -> Iterator[Stage]:
             seal(stage)
             with _signals_deferred():
                 _swap(stage, target)
-        except BaseException:
+        except BaseException as exc:
+            if not os.path.lexists(stage):  # interrupted right after the swap: run complete
+                exc.run_written = True  # type: ignore[attr-defined]
+                raise
             with _signals_deferred():
                 shutil.rmtree(stage, ignore_errors=True)
             raise

@@ -261,3 +261,23 @@ def test_memory_estimate_is_rows_times_columns_times_8_bytes_times_copies():
         check_memory(1001, 30, "PSA draws", limit=1000 * 30 * 8 * 16)
     msg = str(info.value)
     assert "1,001 rows" in msg and "at most 1,000 per run (-n)" in msg and "--seed" in msg
+
+
+def test_a_signal_during_the_swap_waits_until_the_new_run_is_in_place(tmp_path, monkeypatch):
+    import hecon.runfolder as rf
+
+    out = tmp_path / "run"
+    write_run(out, {"a.csv": "old\n"})
+    real = rf._swap
+
+    def swap_with_ctrl_c(stage: Path, target: Path) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # arrives between the checks and the renames
+        real(stage, target)
+
+    monkeypatch.setattr(rf, "_swap", swap_with_ctrl_c)
+    with pytest.raises(KeyboardInterrupt) as info:
+        write_run(out, {"a.csv": "new\n"})
+    assert getattr(info.value, "run_written", False)
+    assert (out / "a.csv").read_text() == "new\n"
+    verify(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
