@@ -265,7 +265,9 @@ def test_scenarios_output_checked_before_computing(tmp_path, monkeypatch, capsys
 # ------------------------------------------------------------------- killed while writing
 
 SLOW_WRITER = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal (a background
+                                                          # job starts with SIGINT ignored)
 import hecon.report.workbook as wb
 real = wb.build_workbook
 def slow(run_dir, *a, **k):
