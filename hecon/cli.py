@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from hecon import __version__
 from hecon.errors import HeconError, InputError
@@ -16,6 +17,20 @@ JOBS = {  # the analyses each sub-command runs (the base case always)
     "voi": ("base", "psa", "voi"),
     "gsa": ("base", "gsa"),
 }
+
+
+MAX_CHUNK = 10_000_000  # rows evaluated at once; more is never faster and may exhaust memory
+MAX_SEED = 2**64 - 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one ``hecon: error:`` line (exit 2), like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sub = self.prog.removeprefix("hecon").strip()
+        print(f"hecon: error: {sub + ': ' if sub else ''}{message} (see 'hecon "
+              f"{sub + ' ' if sub else ''}--help')", file=sys.stderr)
+        sys.exit(2)
 
 
 def _analyses(text: str) -> tuple[str, ...]:
@@ -42,13 +57,40 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="run name (default: the command, or the scenario name)")
 
 
-def _positive(text: str) -> int:
+def _whole(text: str) -> int:
+    """A whole number, also written as 1e4 or 10_000."""
     try:
-        v = int(text)
+        return int(text)
     except ValueError:
+        pass
+    try:
+        x = float(text)
+    except ValueError:
+        x = float("nan")
+    if not x.is_integer():
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    return int(x)
+
+
+def _positive(text: str) -> int:
+    v = _whole(text)
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {v}")
+    return v
+
+
+def _seed(text: str) -> int:
+    v = _whole(text)
+    if not 0 <= v <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 to 2^64 - 1, got {v}")
+    return v
+
+
+def _chunk(text: str) -> int:
+    v = _positive(text)
+    if v > MAX_CHUNK:
+        raise argparse.ArgumentTypeError(f"at most {MAX_CHUNK:,} rows at once, got {v:,}; "
+                                         "larger chunks are not faster and may exhaust memory")
     return v
 
 
@@ -56,10 +98,10 @@ def _analysis_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("uncertainty analyses")
     g.add_argument("-n", "--draws", type=_positive, default=10_000,
                    help="PSA draws (default 10000)")
-    g.add_argument("--seed", type=int, default=20240404, help="random seed (default 20240404)")
+    g.add_argument("--seed", type=_seed, default=20240404, help="random seed (default 20240404)")
     g.add_argument("--sobol-n", type=_positive, default=1024,
                    help="Sobol base sample size, a power of 2 (default 1024)")
-    g.add_argument("--chunk-size", type=_positive, default=10_000,
+    g.add_argument("--chunk-size", type=_chunk, default=10_000,
                    help="rows evaluated at once (bounds memory; default 10000)")
     g.add_argument("--backend", choices=["inprocess", "processes", "dask"],
                    default="inprocess", help="where chunks run (default in this process)")
@@ -86,7 +128,7 @@ def _evsi_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level argument parser with one sub-command per job."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hecon",
         description="Health-economic evaluation: Impella CP vs standard care in "
         "STEMI-related cardiogenic shock (DanGer Shock), and a general cohort-model engine.",
@@ -160,20 +202,52 @@ def _options(args: argparse.Namespace) -> object:
                    evsi_group=getattr(args, "evsi_group", None))
 
 
+def _run_name(args: argparse.Namespace) -> str:
+    """The run's name, checked to be a plain folder name: --name, else the command (dsa,
+    psa, ...), else the scenario's name, else base_case."""
+    from hecon.runfolder import check_name
+
+    if args.name is not None:
+        return check_name(args.name)
+    if args.command != "run":
+        return args.command
+    if not args.scenario:
+        return "base_case"
+    p = Path(args.scenario)
+    stem = p.stem if p.suffix in (".yaml", ".yml") or p.exists() else args.scenario
+    return check_name(stem, "run name taken from the scenario (give --name)")
+
+
+def _check_sizes(args: argparse.Namespace, analyses: tuple[str, ...]) -> None:
+    """Refuse, before any computation, a sample too large for this machine's memory (a
+    lower bound: one value per row; the designs check again with every parameter)."""
+    from hecon.limits import check_memory
+
+    if {"psa", "voi"} & set(analyses):
+        check_memory(args.draws, 1, "PSA draws")
+    if "gsa" in analyses:
+        check_memory(args.sobol_n * 4, 1, "Sobol' design", option="--sobol-n")
+
+
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from hecon.models.danger_shock.report import format_summary
     from hecon.models.danger_shock.runner import format_analyses, run_base
     from hecon.report.plots import all_plots
     from hecon.report.workbook import build_workbook
+    from hecon.runfolder import check_target, staged_run
 
     job = args.command
     analyses = _analyses(args.analyses) if job == "run" else JOBS[job]
-    name = args.name or (None if job == "run" else job)
-    folder, summaries = run_base(args.country, args.scenario, args.inputs, args.out, name,
-                                 command=["hecon", *argv], analyses=analyses,
-                                 options=_options(args))
-    all_plots(folder)
-    build_workbook(folder)
+    _check_sizes(args, analyses)
+    name = _run_name(args)
+    folder = check_target(Path(args.out) if args.out else Path("outputs") / name)
+    with staged_run(folder) as stage:  # all or nothing: the folder is replaced at the end
+        _, summaries = run_base(args.country, args.scenario, args.inputs, str(stage.path),
+                                name, command=["hecon", *argv], analyses=analyses,
+                                options=_options(args))
+        all_plots(stage.path)
+        build_workbook(stage.path)
+    folder = Path(args.out) if args.out else Path("outputs") / name
     title = "DanGer Shock model: Impella CP + standard care vs standard care"
     if args.scenario:
         title += f" (scenario {args.scenario})"
@@ -189,9 +263,15 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
-    from hecon.report.workbook import build_workbook
+    from hecon.report.workbook import REPORT_NAME, build_workbook
+    from hecon.runfolder import staged_run, verify
 
-    print(f"Workbook written to {build_workbook(args.run_dir)}")
+    verify(args.run_dir, rebuildable=(REPORT_NAME,))
+    with staged_run(args.run_dir) as stage:  # the folder is replaced whole, or left alone
+        verify(args.run_dir, rebuildable=(REPORT_NAME,))  # again, under the lock
+        stage.carry_over(exclude=(REPORT_NAME,))
+        build_workbook(stage.path)
+    print(f"Workbook written to {Path(args.run_dir) / REPORT_NAME}")
     return 0
 
 
@@ -204,6 +284,9 @@ def _scenarios(args: argparse.Namespace, argv: list[str]) -> int:
         for name, sc in load_scenarios(scenarios_dir(), ModelConfig.keys()).items():
             print(f"{name:28s} {sc.description}")
         return 0
+    from hecon.runfolder import check_target
+
+    check_target(args.out or Path("outputs") / "scenarios")
     folder, table = run_scenarios(args.out, args.inputs, command=["hecon", *argv])
     print(format_scenarios(table))
     print(f"\nScenario table written to {folder}/scenarios.csv")
@@ -214,7 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hecon`` command. Returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argument errors (one line, exit 2), --help and --version
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         parser.print_help()
         return 0
@@ -225,10 +311,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HeconError as exc:
         print(f"hecon: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("hecon: interrupted; finished files were kept, no partial file was written",
-              file=sys.stderr)
-        return 130
+    except OSError as exc:  # the file system refused (disk full, permissions, ...)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"hecon: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        from hecon.runfolder import Terminated
+
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        state = ("the run had just been written in full" if getattr(exc, "run_written", False)
+                 else "the output folder was left as it was before this run")
+        print(f"hecon: {what}; {state} (no partial or temporary file)", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,7 @@ from scipy import stats
 
 from hecon.engine.params import ParamView
 from hecon.errors import InputError
+from hecon.limits import check_memory
 from hecon.parameters import ParameterTable
 
 
@@ -185,6 +186,7 @@ class Design:
         if int(n) != n or n < 1:
             raise InputError(f"the number of PSA draws must be a whole number >= 1, got {n!r}")
         names = table.uncertain_names
+        check_memory(int(n), len(table.names), "PSA draws")
         rng = np.random.default_rng(seed)
         z = rng.standard_normal((int(n), len(names)))
         if correlation is not None:

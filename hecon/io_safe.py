@@ -1,10 +1,12 @@
 """Safe output files: every file is written to a temporary name and renamed into place, so an
-interrupted run never leaves a half-written file behind (the previous file stays intact)."""
+interrupted run never leaves a half-written file behind (the previous file stays intact); and
+no text a user typed can run as a spreadsheet formula (:func:`neutralise`)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,65 @@ def _current_umask() -> int:
 
 
 _UMASK = _current_umask()
+
+
+def current_umask() -> int:
+    """The process umask now (read from /proc where possible: setting it to read it would
+    briefly expose files other threads create; elsewhere the umask at import)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return _UMASK
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    if text != text.strip():
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# control characters a worksheet cannot hold and that split CSV rows in some readers (a Word
+# line break is \x0b); tab, line feed and carriage return stay
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would read as a formula, made inert (OWASP CSV injection):
+    a leading ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a single quote in
+    front; control characters (which no worksheet can hold) become spaces. Numbers, and
+    text that is a plain number such as ``-5`` or ``+1e3``, are left alone; anything that is
+    not text is returned unchanged."""
+    if not isinstance(value, str):
+        return value
+    if _CONTROL.search(value):
+        value = _CONTROL.sub(" ", value)
+    if value.startswith(FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with :func:`neutralise` applied to its column names and to every
+    text cell (numeric columns are untouched)."""
+    out = df.rename(columns=lambda c: neutralise(c) if isinstance(c, str) else c)
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            out.isetitem(j, col.map(neutralise))
+    if out.index.dtype == object:
+        out.index = out.index.map(neutralise)
+    return out
 
 
 def _fsync(path: Path) -> None:
@@ -57,7 +118,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     try:
         write(tmp_path)
         _fsync(tmp_path)
-        os.chmod(tmp_path, 0o666 & ~_UMASK)
+        os.chmod(tmp_path, 0o666 & ~current_umask())
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
@@ -77,5 +138,8 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 
 def write_csv(path: str | Path, df: pd.DataFrame, index: bool = False) -> Path:
-    """Write a DataFrame as CSV atomically."""
-    return atomic_write(path, lambda p: df.to_csv(p, index=index))
+    """Write a DataFrame as CSV atomically; text fields are neutralised (:func:`neutralise`)
+    so that no field a user typed runs as a formula when the file is opened in a
+    spreadsheet."""
+    safe = neutralise_frame(df)
+    return atomic_write(path, lambda p: safe.to_csv(p, index=index))

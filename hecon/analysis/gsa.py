@@ -56,6 +56,7 @@ import pandas as pd
 
 from hecon.design import Design
 from hecon.errors import InputError
+from hecon.limits import check_memory
 from hecon.parameters import ParameterTable
 
 SOBOL_BITS = 30  # scipy.stats.qmc.Sobol's default resolution: points lie on k / 2^30
@@ -256,6 +257,9 @@ def sobol_design(
 
     problem = _problem(table, names)
     _warn_correlation(correlation, problem["names"])
+    k = problem["num_vars"]
+    check_memory(n * ((2 * k + 2) if calc_second_order else (k + 2)), len(table.names),
+                 "Sobol' design", option="--sobol-n")
     u = sobol.sample(
         problem,
         n,

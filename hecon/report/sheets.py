@@ -13,6 +13,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from hecon.io_safe import neutralise
+
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
@@ -36,9 +38,7 @@ def _cell_value(v: Any) -> Any:
         return bool(v)
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
-    if isinstance(v, str) and v.startswith("="):
-        return "'" + v  # never let text become a formula
-    return v
+    return neutralise(v)  # never let text become a formula
 
 
 def write_table(
@@ -52,7 +52,7 @@ def write_table(
     """Write a DataFrame with a styled header; returns (first data row, last data row)."""
     formats = formats or {}
     for j, name in enumerate(df.columns):
-        c = ws.cell(row=row, column=col + j, value=str(name))
+        c = ws.cell(row=row, column=col + j, value=neutralise(str(name)))
         c.font, c.fill = BOLD, HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
     for i, rec in enumerate(df.itertuples(index=False), start=row + 1):

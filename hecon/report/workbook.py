@@ -17,7 +17,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hecon.io_safe import atomic_write
+from hecon.io_safe import atomic_write, neutralise
 from hecon.report import sections
 from hecon.report.sheets import (
     BOLD,
@@ -63,16 +63,16 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
     r = 4
     for k, v in info:
         ws.cell(row=r, column=1, value=k).font = BOLD
-        ws.cell(row=r, column=2, value=str(v))
+        ws.cell(row=r, column=2, value=neutralise(str(v)))
         r += 1
     for key, s in summary.get("country_sets", {key: summary for key in [summary["country"]]}
                               ).items():
         r += 1
         cur = s["currency"]
-        ws.cell(row=r, column=1, value=f"{s['country_label']}").font = TITLE
+        ws.cell(row=r, column=1, value=neutralise(f"{s['country_label']}")).font = TITLE
         r += 1
         ws.cell(row=r, column=1, value="Discounting")
-        ws.cell(row=r, column=2, value=s["discounting"])
+        ws.cell(row=r, column=2, value=neutralise(s["discounting"]))
         r += 2
         rows = []
         nmb_cols = {w: f"NMB at {cur} {w:,.0f}/QALY" for w in s["wtp"]}
@@ -94,7 +94,7 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
         r = last + 2
         ws.cell(row=r, column=1, value="ICER").font = BOLD
         icer = inc["icer"]
-        c = ws.cell(row=r, column=2, value=icer)
+        c = ws.cell(row=r, column=2, value=neutralise(icer))
         if isinstance(icer, (int, float)):
             c.number_format = money_format(cur) + '" per QALY"'
         r += 1
@@ -127,7 +127,7 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
                 r += 1
         r += 1
         for sentence in sentences(s):
-            ws.cell(row=r, column=1, value=sentence)
+            ws.cell(row=r, column=1, value=neutralise(sentence))
             r += 1
     ws.column_dimensions["A"].width = 48
     for col in "BCDEFG":
@@ -271,8 +271,8 @@ def run_sheet(wb: Workbook, manifest: dict[str, Any] | None) -> None:
     ws.cell(row=r, column=1, value="Input file").font = BOLD
     ws.cell(row=r, column=2, value="SHA-256").font = BOLD
     for i, (f, h) in enumerate(manifest.get("inputs", {}).items(), start=r + 1):
-        ws.cell(row=i, column=1, value=f)
-        ws.cell(row=i, column=2, value=h)
+        ws.cell(row=i, column=1, value=neutralise(f))
+        ws.cell(row=i, column=2, value=neutralise(h))
     autosize(ws, max_width=80)
 
 

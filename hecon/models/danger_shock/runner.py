@@ -18,6 +18,7 @@ from hecon.models.danger_shock.inputs import default_inputs_dir, parameter_files
 from hecon.models.danger_shock.model import DangerShockModel
 from hecon.models.danger_shock.report import clean, format_summary, summarise
 from hecon.progress import Progress, silent
+from hecon.runfolder import is_stage, staged_run
 from hecon.scenarios import Scenario, did_you_mean, load_scenario, load_scenarios
 
 COUNTRIES = CHOICES["country"]
@@ -166,8 +167,13 @@ def _analyses(model: DangerShockModel, summ: dict[str, Any], analyses: tuple[str
 
 
 def _write_folder(folder: Path, contents: dict[str, Any]) -> None:
-    """Write every file; each write is atomic, so an interrupt leaves old files intact."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write every file. Into the staging folder of a run in progress (``staged_run``) the
+    files are written directly; any other folder is replaced whole, all or nothing, by a
+    folder holding exactly these files."""
+    if not is_stage(folder):
+        with staged_run(folder) as stage:
+            _write_folder(stage.path, contents)
+        return
     for fname, obj in contents.items():
         path = folder / fname
         if isinstance(obj, pd.DataFrame):
