@@ -140,9 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args: argparse.Namespace) -> object:
+def _options(args: argparse.Namespace, plugin: object = None) -> object:
+    """The analysis options of the command line, in the plug-in's ``options_class`` (the
+    flagship's) or :class:`hecon.runner.Options`; options a model's class lacks are left out
+    (they do not apply to that model)."""
+    from dataclasses import fields
+
     from hecon.progress import bars, silent
-    from hecon.runner import Options
+    from hecon.runner import Options as Generic
+
+    cls = getattr(plugin, "options_class", None) or Generic
+    known = {f.name for f in fields(cls)}
+
+    def Options(**kw: object) -> object:  # noqa: N802 (stands for the class)
+        return cls(**{k: v for k, v in kw.items() if k in known})
 
     two = getattr(args, "two_way", None)
     pair = None
@@ -177,7 +188,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     name = args.name or (None if job == "run" else job)
     folder, summaries = runner.run_model(plugin, args.country, args.scenario, args.inputs,
                                          args.out, name, command=["hecon", *argv],
-                                         analyses=analyses, options=_options(args))
+                                         analyses=analyses, options=_options(args, plugin))
     texts = _texts(plugin, folder)
     all_plots(folder, texts=texts)
     build_workbook(folder, texts=texts)

@@ -120,6 +120,7 @@ class ModelPlugin:
     price_parameter: str | None = None
     extra_outcomes: tuple[str, ...] = ()  # extra outputs of the strategies kept per strategy
     set_setting: str | None = None  # a setting that selects the set (flagship: "country")
+    options_class: type | None = None  # analysis options (default hecon.runner.Options)
 
     # ---------------------------------------------------------------- required members
     def sets(self) -> dict[str, SetInfo]:

@@ -45,6 +45,7 @@ class DangerShockPlugin(ModelPlugin):
     price_parameter = "c_device"
     extra_outcomes = ("alive_180d",)
     set_setting = "country"
+    options_class = an.Options
 
     # -------------------------------------------------------------------- the contract
     def sets(self) -> dict[str, SetInfo]:
