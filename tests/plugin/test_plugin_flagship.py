@@ -19,7 +19,7 @@ def runs(tmp_path_factory):
     opts = dict(psa_draws=40, seed=5)
     from hecon.models.danger_shock.analyses import Options as FlagOptions
 
-    old, _ = run_base(["dk"], None, None, str(root / "old"), None, command=["x"],
+    old, _ = run_base(["dk"], None, None, str(root / "old"), "psa", command=["x"],
                       analyses=("base", "psa"), options=FlagOptions(**opts))
     new, _ = run_generic(load_plugin("danger_shock"), ["dk"], None, None, str(root / "new"),
                          None, command=["x"], analyses=("base", "psa"),
@@ -53,7 +53,9 @@ def test_generic_runner_reproduces_the_flagship(runs):
         assert ib[k] == pytest.approx(ia[k], rel=1e-12)
     assert ib["inmb"] == pytest.approx(ia["inmb"], rel=1e-12)
     assert ib["threshold_price"] == pytest.approx(ia["threshold_device_price"], rel=1e-12)
-    assert b["psa"] == pytest.approx(a["psa"], rel=1e-12)
+    assert b["psa"]["prob_cost_effective"] == a["psa"]["prob_cost_effective"]  # k of 40
+    for k in ("mean_inc_cost", "mean_inc_qalys"):
+        assert b["psa"][k] == pytest.approx(a["psa"][k], rel=1e-12)
     for f in ("results.csv", "parameters.csv", "psa_draws_dk.csv", "psa_summary_dk.csv",
               "ceac_dk.csv", "ceaf_dk.csv", "expected_loss_dk.csv", "convergence_dk.csv",
               "trace_dk_impella.csv", "trace_dk_soc.csv"):
