@@ -193,7 +193,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     all_plots(folder, texts=texts)
     build_workbook(folder, texts=texts)
     format_summary = getattr(plugin, "format_summary", runner.format_summary)
-    format_analyses = getattr(plugin, "format_analyses", runner.format_analyses)
+    format_analyses = getattr(plugin, "format_analyses", None) or (
+        lambda s: runner.format_analyses(s, texts.get("parameter_labels")))
     title = plugin.title
     if args.scenario:
         title += f" (scenario {args.scenario})"

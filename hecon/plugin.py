@@ -26,6 +26,10 @@ A model whose run needs more than this (the flagship) may also define ``run`` an
 ``run_scenarios`` with the signatures of :func:`hecon.runner.run_model` and
 :func:`hecon.runner.run_scenarios`; the command line then calls those instead.
 
+The ``processes`` and ``dask`` backends send the configured model to worker processes by
+pickling; that needs a plug-in importable by module name (a registered name or an installed
+package), not one loaded from a file path.
+
 Discovery (:func:`load_plugin`): a registered name (``danger_shock``, the default; third-party
 packages register theirs in the Python entry-point group ``hecon.models``), or the path of a
 ``.py`` file or package folder that defines the module-level object ``HECON_MODEL``.

@@ -524,11 +524,13 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def format_analyses(summary: dict[str, Any]) -> str:
-    """Headline numbers of the uncertainty analyses for the terminal ('' when none ran)."""
-    cur, lines = summary["currency"], []
+def format_analyses(summary: dict[str, Any], labels: dict[str, str] | None = None) -> str:
+    """Headline numbers of the uncertainty analyses for the terminal ('' when none ran);
+    ``labels``: words for parameter names."""
+    cur, lines, labels = summary["currency"], [], labels or {}
     if "oneway_top" in summary:
-        top = ", ".join(r["parameter"] for r in summary["oneway_top"][:3])
+        top = ", ".join(labels.get(r["parameter"], r["parameter"])
+                        for r in summary["oneway_top"][:3])
         lines.append(f"One-way: largest INMB swings from {top}")
     if "psa" in summary:
         p = summary["psa"]
