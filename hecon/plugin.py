@@ -217,10 +217,12 @@ def default_texts(summary: Mapping[str, Any], plugin: Any = None) -> dict[str, A
 
     Keys: ``question`` (first line of the Summary sheet), ``subtitle``, ``settings_rows``
     (label, value pairs), ``increment_label``, ``intervention_noun`` (used in sentences),
-    ``outcome_columns`` (extra per-strategy outcome -> column label), ``price_label``,
-    ``lead_sentences`` (set key -> sentences before the generic ones), ``strategy_labels``
-    (short key -> label), ``state_labels``, ``time_label``, ``trace_title``,
-    ``survival_marker`` ([years, label] or None), ``parameter_labels``.
+    ``comparison`` ('A vs B') and ``difference`` ('A minus B') for chart titles and axes,
+    ``outcome_columns`` (extra per-strategy outcome -> column label), ``price_label`` and
+    ``price_note`` (threshold price and headroom), ``lead_sentences`` (set key -> sentences
+    before the generic ones), ``strategy_labels`` (short key -> label), ``state_labels``,
+    ``time_label``, ``trace_title``, ``survival_title``, ``survival_marker`` ([years, label]
+    or None), ``set_names`` (set key -> words in plot titles), ``parameter_labels``.
     """
     inc = summary.get("incremental", {})
     a, b = inc.get("intervention", "intervention"), inc.get("comparator", "comparator")
@@ -234,14 +236,18 @@ def default_texts(summary: Mapping[str, Any], plugin: Any = None) -> dict[str, A
         "increment_label": f"Increment ({a} - {b})",
         "intervention_noun": a,
         "comparison": f"{a} vs {b}",
+        "difference": f"{a} minus {b}",
         "outcome_columns": {},
         "price_label": "price",
+        "price_note": "",
         "lead_sentences": {},
         "strategy_labels": {strategy_key(plugin, n): n for n in names},
         "state_labels": {},
         "time_label": "Years",
         "trace_title": "State trace",
+        "survival_title": "Modelled survival",
         "survival_marker": None,
+        "set_names": {},
         "parameter_labels": dict(getattr(plugin, "parameter_labels", None) or {}),
     }
 
