@@ -46,9 +46,17 @@ def _analyses(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(("base", *chosen)))
 
 
+def _model_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", metavar="NAME_OR_PATH",
+                   help="the model: a registered name (default danger_shock) or a .py file "
+                   "or package defining HECON_MODEL")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--country", choices=["dk", "uk"], action="append",
-                   help="country set (repeatable; default: all)")
+    _model_option(p)
+    p.add_argument("--country", "--set", dest="country", action="append",
+                   help="set of inputs, e.g. a country set (repeatable; default: all the "
+                   "model's sets)")
     p.add_argument("--scenario", help="scenario name (see 'hecon scenarios --list') or a "
                    "YAML file")
     p.add_argument("--inputs", help="parameter table (CSV/XLSX file or folder) replacing the "
@@ -130,17 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the top-level argument parser with one sub-command per job."""
     parser = _Parser(
         prog="hecon",
-        description="Health-economic evaluation: Impella CP vs standard care in "
-        "STEMI-related cardiogenic shock (DanGer Shock), and a general cohort-model engine.",
+        description="Health-economic evaluation of cohort models: base case, scenarios, "
+        "one-way, probabilistic, value-of-information and global sensitivity analyses, "
+        "written to a run folder with an Excel workbook. --model chooses the model (default: "
+        "the flagship, danger_shock).",
     )
     parser.add_argument("--version", action="version", version=f"hecon {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="the main job: every analysis for both country sets",
-                         description="Run the DanGer Shock model on the embedded default inputs "
-                         "(or --inputs): base case, all scenarios, one-way, PSA, value of "
-                         "information and Sobol, for both country sets; writes tables, PNG "
-                         "plots, a manifest and an Excel workbook into the run folder.")
+    run = sub.add_parser("run", help="the main job: every analysis for every set of inputs",
+                         description="Run the model (--model; default danger_shock) on its "
+                         "default inputs (or --inputs): base case, all scenarios, one-way, "
+                         "PSA, value of information and Sobol, for each of its sets (e.g. "
+                         "country sets); writes tables, PNG plots, a manifest and an Excel "
+                         "workbook into the run folder.")
     _common(run)
     run.add_argument("--analyses", default="all",
                      help="comma-separated subset of: " + ",".join(ANALYSES) + " (default all; "
@@ -150,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     helps = {
         "dsa": ("one-way (tornado), threshold price and optional two-way analysis",
                 "Every parameter at its low and high value: tornado data on INMB and ICER, "
-                "the device-price headroom curve, and with --two-way A,B a 9 x 9 grid."),
+                "the price headroom curve (models with a price parameter), and with "
+                "--two-way A,B a 9 x 9 grid."),
         "psa": ("probabilistic analysis: CE plane, CEAC, CEAF, expected loss",
                 "N seeded draws of every uncertain parameter, evaluated in chunks."),
         "voi": ("value of information: EVPI and EVPPI (runs the PSA first)",
@@ -175,18 +187,33 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Rebuild <RUN_DIR>/hecon_report.xlsx from what the run "
                          "folder holds.")
     rep.add_argument("run_dir", metavar="RUN_DIR")
+    rep.add_argument("--model", metavar="NAME_OR_PATH",
+                     help="the model whose report texts to use (default: the one named in "
+                     "the run folder's summary.json, else danger_shock)")
 
     scen = sub.add_parser("scenarios", help="run every named scenario; one table",
                           description="Run every scenario in scenarios/ and print one table.")
+    _model_option(scen)
     scen.add_argument("--list", action="store_true", help="only list the scenarios")
     scen.add_argument("--inputs", help="parameter table replacing the default inputs")
     scen.add_argument("--out", help="output folder (default outputs/scenarios)")
     return parser
 
 
-def _options(args: argparse.Namespace) -> object:
-    from hecon.models.danger_shock.analyses import Options
+def _options(args: argparse.Namespace, plugin: object = None) -> object:
+    """The analysis options of the command line, in the plug-in's ``options_class`` (the
+    flagship's) or :class:`hecon.runner.Options`; options a model's class lacks are left out
+    (they do not apply to that model)."""
+    from dataclasses import fields
+
     from hecon.progress import bars, silent
+    from hecon.runner import Options as Generic
+
+    cls = getattr(plugin, "options_class", None) or Generic
+    known = {f.name for f in fields(cls)}
+
+    def Options(**kw: object) -> object:  # noqa: N802 (stands for the class)
+        return cls(**{k: v for k, v in kw.items() if k in known})
 
     two = getattr(args, "two_way", None)
     pair = None
@@ -229,26 +256,39 @@ def _check_sizes(args: argparse.Namespace, analyses: tuple[str, ...]) -> None:
         check_memory(args.sobol_n * 4, 1, "Sobol' design", option="--sobol-n")
 
 
+def _texts(plugin: object, folder: object) -> dict:
+    """Report texts of a run folder: the plug-in's, from the folder's summary.json."""
+    import json
+    from pathlib import Path
+
+    summary = json.loads((Path(str(folder)) / "summary.json").read_text(encoding="utf-8"))
+    return summary.get("report") or plugin.report_texts(summary)  # type: ignore[attr-defined]
+
+
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from hecon.models.danger_shock.report import format_summary
-    from hecon.models.danger_shock.runner import format_analyses, run_base
+    from hecon import runner
+    from hecon.plugin import load_plugin
     from hecon.report.plots import all_plots
     from hecon.report.workbook import build_workbook
     from hecon.runfolder import check_target, staged_run
 
+    plugin = load_plugin(args.model)
     job = args.command
     analyses = _analyses(args.analyses) if job == "run" else JOBS[job]
     _check_sizes(args, analyses)
     name = _run_name(args)
     folder = check_target(Path(args.out) if args.out else Path("outputs") / name)
     with staged_run(folder) as stage:  # all or nothing: the folder is replaced at the end
-        _, summaries = run_base(args.country, args.scenario, args.inputs, str(stage.path),
-                                name, command=["hecon", *argv], analyses=analyses,
-                                options=_options(args))
-        all_plots(stage.path)
-        build_workbook(stage.path)
-    folder = Path(args.out) if args.out else Path("outputs") / name
-    title = "DanGer Shock model: Impella CP + standard care vs standard care"
+        _, summaries = runner.run_model(plugin, args.country, args.scenario, args.inputs,
+                                        str(stage.path), name, command=["hecon", *argv],
+                                        analyses=analyses, options=_options(args, plugin))
+        texts = _texts(plugin, stage.path)
+        all_plots(stage.path, texts=texts)
+        build_workbook(stage.path, texts=texts)
+    format_summary = getattr(plugin, "format_summary", runner.format_summary)
+    format_analyses = getattr(plugin, "format_analyses", None) or (
+        lambda s: runner.format_analyses(s, texts.get("parameter_labels")))
+    title = plugin.title
     if args.scenario:
         title += f" (scenario {args.scenario})"
     print(title)
@@ -263,32 +303,44 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
+    import json
+
+    from hecon.plugin import load_plugin
     from hecon.report.workbook import REPORT_NAME, build_workbook
     from hecon.runfolder import staged_run, verify
 
     verify(args.run_dir, rebuildable=(REPORT_NAME,))
+    path = Path(args.run_dir) / "summary.json"
+    texts = None
+    if path.is_file():
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        if args.model or not summary.get("report"):
+            plugin = load_plugin(args.model or summary.get("plugin"))
+            texts = plugin.report_texts(summary)
     with staged_run(args.run_dir) as stage:  # the folder is replaced whole, or left alone
         verify(args.run_dir, rebuildable=(REPORT_NAME,))  # again, under the lock
         stage.carry_over(exclude=(REPORT_NAME,))
-        build_workbook(stage.path)
+        build_workbook(stage.path, texts=texts)
     print(f"Workbook written to {Path(args.run_dir) / REPORT_NAME}")
     return 0
 
 
 def _scenarios(args: argparse.Namespace, argv: list[str]) -> int:
-    from hecon.models.danger_shock.config import ModelConfig
-    from hecon.models.danger_shock.runner import format_scenarios, run_scenarios, scenarios_dir
-    from hecon.scenarios import load_scenarios
+    from hecon import runner
+    from hecon.plugin import load_plugin
 
+    plugin = load_plugin(args.model)
     if args.list:
-        for name, sc in load_scenarios(scenarios_dir(), ModelConfig.keys()).items():
+        for name, sc in runner.list_scenarios(plugin).items():
             print(f"{name:28s} {sc.description}")
         return 0
     from hecon.runfolder import check_target
 
     check_target(args.out or Path("outputs") / "scenarios")
-    folder, table = run_scenarios(args.out, args.inputs, command=["hecon", *argv])
-    print(format_scenarios(table))
+    folder, table = runner.run_scenarios(plugin, args.out, args.inputs,
+                                         command=["hecon", *argv])
+    fmt = getattr(plugin, "format_scenarios", None)
+    print(fmt(table) if callable(fmt) else table.to_string(index=False))
     print(f"\nScenario table written to {folder}/scenarios.csv")
     return 0
 

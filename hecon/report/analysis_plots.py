@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hecon.report.plots import _save, plt
+from hecon.report.plots import _save, plt, texts_of
 
 PLANE_POINTS = 2000
 
@@ -38,6 +38,7 @@ def tornado_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | No
         return None
     t = pd.read_csv(path).head(15).iloc[::-1]
     cur = info["currency"]
+    names = info.get("parameter_labels") or {}
     base = float(t["inmb_base"].iloc[0])
     fig, ax = plt.subplots(figsize=(8.5, 0.38 * len(t) + 1.6))
     y = np.arange(len(t))
@@ -46,7 +47,8 @@ def tornado_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | No
             label="parameter at high value", alpha=0.85)
     ax.axvline(base, color="black", lw=1)
     ax.axvline(0, color="grey", lw=1, ls="--")
-    labels = [f"{p} ({_num(lo)} to {_num(hi)}){' *' if q else ''}" for p, lo, hi, q in zip(
+    labels = [f"{names.get(p, p)} ({_num(lo)} to {_num(hi)}){' *' if q else ''}"
+              for p, lo, hi, q in zip(
         t["parameter"], t["low_value"], t["high_value"], t["quadrant_change"], strict=True)]
     ax.set_yticks(y, labels, fontsize=8)
     ax.xaxis.set_major_formatter(_money(cur))
@@ -86,7 +88,8 @@ def tornado_icer_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path
     ax.axvline(base, color="black", lw=1)
     for w in info["wtp"]:
         ax.axvline(w, color="grey", ls="--", lw=1)
-    ax.set_yticks(y, ok["parameter"], fontsize=8)
+    names = info.get("parameter_labels") or {}
+    ax.set_yticks(y, [names.get(p, p) for p in ok["parameter"]], fontsize=8)
     ax.xaxis.set_major_formatter(_money(cur))
     ax.set(xlabel=f"ICER ({cur} per QALY gained); dashed: thresholds",
            title=f"One-way analysis of the ICER, {country.upper()} (base {cur} {base:,.0f})")
@@ -117,7 +120,7 @@ def ce_plane_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | N
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(0, color="grey", lw=0.8)
     ax.yaxis.set_major_formatter(_money(cur))
-    ax.set(xlabel="Incremental QALYs (pump minus standard care)",
+    ax.set(xlabel=f"Incremental QALYs ({info.get('difference', 'intervention minus comparator')})",
            ylabel=f"Incremental cost ({cur})",
            title=f"Cost-effectiveness plane, {country.upper()}")
     ax.legend(fontsize=8)
@@ -158,12 +161,16 @@ def evpi_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
     e = pd.read_csv(path)
     cur = info["currency"]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    ax.plot(e["wtp"], e["evpi_population"] / 1e6, lw=2)
+    if "evpi_population" in e.columns:
+        ax.plot(e["wtp"], e["evpi_population"] / 1e6, lw=2)
+        ylabel = f"Population EVPI ({cur} million)"
+    else:
+        ax.plot(e["wtp"], e["evpi_per_person"], lw=2)
+        ylabel = f"EVPI per person ({cur})"
     for w in info["wtp"]:
         ax.axvline(w, color="grey", ls=":", lw=1)
     ax.xaxis.set_major_formatter(_money(cur))
-    ax.set(xlabel=f"Willingness to pay ({cur} per QALY)",
-           ylabel=f"Population EVPI ({cur} million)",
+    ax.set(xlabel=f"Willingness to pay ({cur} per QALY)", ylabel=ylabel,
            title=f"Expected value of perfect information, {country.upper()}")
     ax.grid(alpha=0.3)
     return _save(fig, run_dir / f"evpi_{country}.png")
@@ -208,7 +215,8 @@ def headroom_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | N
     h = pd.read_csv(path)
     cur = info["currency"]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    ax.plot(h["wtp"], h["max_price"], lw=2, label="maximum justified device price")
+    what = info.get("price_label", "price")
+    ax.plot(h["wtp"], h["max_price"], lw=2, label=f"maximum justified {what}")
     price = float(h["max_price"].iloc[0] - h["headroom"].iloc[0])
     ax.axhline(price, color="red", ls="--", lw=1, label=f"price in the model ({cur} "
                                                         f"{price:,.0f})")
@@ -216,8 +224,10 @@ def headroom_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | N
         ax.axvline(w, color="grey", ls=":", lw=1)
     ax.xaxis.set_major_formatter(_money(cur))
     ax.yaxis.set_major_formatter(_money(cur))
-    ax.set(xlabel=f"Willingness to pay ({cur} per QALY)", ylabel=f"Device price ({cur})",
-           title=f"Price at which the pump is cost-effective, {country.upper()}")
+    ax.set(xlabel=f"Willingness to pay ({cur} per QALY)",
+           ylabel=f"{what[:1].upper()}{what[1:]} ({cur})",
+           title=f"Price at which {info.get('intervention_noun', 'the intervention')} is "
+                 f"cost-effective, {country.upper()}")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _save(fig, run_dir / f"headroom_{country}.png")
@@ -237,7 +247,8 @@ def sobol_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None
             color="#4C72B0")
     ax.barh(y + 0.2, s["ST"], height=0.4, xerr=s["ST_conf"], label="total (ST)",
             color="#DD8452")
-    ax.set_yticks(y, s["parameter"], fontsize=8)
+    names = info.get("parameter_labels") or {}
+    ax.set_yticks(y, [names.get(p, p) for p in s["parameter"]], fontsize=8)
     cur = info["currency"]
     ax.set(xlabel="Share of the variance of INMB (95% CI)",
            title=f"Sobol indices of INMB at {cur} {info['wtp'][0]:,.0f}/QALY, "
@@ -247,11 +258,14 @@ def sobol_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None
     return _save(fig, run_dir / f"sobol_{country}.png")
 
 
-def analysis_plots(run_dir: str | Path) -> list[Path]:
-    """Every uncertainty-analysis plot the run folder has data for."""
+def analysis_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> list[Path]:
+    """Every uncertainty-analysis plot the run folder has data for (labels from the model's
+    report texts: ``texts``, else those in summary.json)."""
     run_dir = Path(run_dir)
+    tx = texts_of(run_dir, texts)
     paths = []
     for country, info in _countries(run_dir).items():
+        info = {**tx, **info}  # the set's currency and thresholds, the model's words
         for f in (tornado_plot, tornado_icer_plot, headroom_plot, ce_plane_plot, ceac_plot,
                   evpi_plot, evsi_plot, sobol_plot):
             p = f(run_dir, country, info)

@@ -1,8 +1,12 @@
-"""PNG plots of a run folder for documents and slides: survival curves and state traces."""
+"""PNG plots of a run folder for documents and slides: survival curves and state traces.
+Labels (strategies, states, time axis, titles) come from the model's report texts
+(:func:`hecon.plugin.resolve_texts`)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -12,10 +16,18 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from hecon.io_safe import atomic_write  # noqa: E402
+from hecon.plugin import resolve_texts  # noqa: E402
 
-ARM_LABEL = {"impella": "Impella CP + standard care", "soc": "Standard care"}
-STATE_LABEL = {"post_shock": "alive after shock", "dialysis": "alive on dialysis",
-               "dead": "dead"}
+
+def texts_of(run_dir: Path, texts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Report texts of a run folder (``texts`` given, else from its summary.json)."""
+    path = run_dir / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return resolve_texts(summary, texts)
+
+
+def _set_name(tx: dict[str, Any], key: str) -> str:
+    return (tx.get("set_names") or {}).get(key, key.upper())
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -32,8 +44,10 @@ def _traces(run_dir: Path) -> dict[str, dict[str, pd.DataFrame]]:
     return out
 
 
-def survival_plot(run_dir: Path) -> list[Path]:
-    """Overall survival by arm, one PNG per country set (the cohort is all alive at 0)."""
+def survival_plot(run_dir: Path, texts: dict[str, Any] | None = None) -> list[Path]:
+    """Overall survival by arm, one PNG per set (the cohort is all alive at 0)."""
+    tx = texts_of(run_dir, texts)
+    arm_label = tx["strategy_labels"]
     paths = []
     for country, arms in _traces(run_dir).items():
         fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -43,43 +57,49 @@ def survival_plot(run_dir: Path) -> list[Path]:
             ta = np.linspace(0.0, t0, 31)[:-1] if t0 > 0 else np.zeros(0)
             t = [*ta, *tr["time_years"]]
             s = [*(s0 ** (ta / t0) if t0 > 0 else []), *(1 - tr["dead"])]
-            ax.plot(t, s, label=ARM_LABEL.get(arm, arm), lw=2)
-        ax.axvline(180 / 365.25, color="grey", ls=":", lw=1)
-        ax.text(180 / 365.25, 0.97, " 180 days", color="grey", va="top", fontsize=8)
-        ax.set(xlabel="Years since randomisation", ylabel="Proportion alive", ylim=(0, 1.02),
-               title=f"Modelled overall survival ({country.upper()} country set)")
+            ax.plot(t, s, label=arm_label.get(arm, arm), lw=2)
+        if tx.get("survival_marker"):
+            at, text = tx["survival_marker"]
+            ax.axvline(at, color="grey", ls=":", lw=1)
+            ax.text(at, 0.97, f" {text}", color="grey", va="top", fontsize=8)
+        ax.set(xlabel=tx["time_label"], ylabel="Proportion alive", ylim=(0, 1.02),
+               title=f"{tx.get('survival_title', 'Modelled survival')} "
+                     f"({_set_name(tx, country)})")
         ax.grid(alpha=0.3)
         ax.legend()
         paths.append(_save(fig, run_dir / f"survival_{country}.png"))
     return paths
 
 
-def trace_plot(run_dir: Path) -> list[Path]:
-    """State membership over time for each arm, one PNG per country set."""
+def trace_plot(run_dir: Path, texts: dict[str, Any] | None = None) -> list[Path]:
+    """State membership over time for each arm, one PNG per set."""
+    tx = texts_of(run_dir, texts)
+    arm_label, state_label = tx["strategy_labels"], tx["state_labels"]
     paths = []
     for country, arms in _traces(run_dir).items():
         fig, axes = plt.subplots(1, len(arms), figsize=(5 * len(arms), 3.8), sharey=True)
         axes = [axes] if len(arms) == 1 else list(axes)
         for ax, (arm, tr) in zip(axes, arms.items(), strict=True):
             for state in [c for c in tr.columns if c not in ("cycle", "time_years")]:
-                ax.plot(tr["time_years"], tr[state], label=STATE_LABEL.get(state, state), lw=2)
-            ax.set(title=ARM_LABEL.get(arm, arm), xlabel="Years since randomisation")
+                ax.plot(tr["time_years"], tr[state], label=state_label.get(state, state), lw=2)
+            ax.set(title=arm_label.get(arm, arm), xlabel=tx["time_label"])
             ax.grid(alpha=0.3)
         axes[0].set_ylabel("Proportion of the cohort")
         axes[0].legend()
-        fig.suptitle(f"Markov trace from 180 days ({country.upper()} country set)")
+        fig.suptitle(f"{tx['trace_title']} ({_set_name(tx, country)})")
         paths.append(_save(fig, run_dir / f"trace_{country}.png"))
     return paths
 
 
-def base_plots(run_dir: str | Path) -> list[Path]:
+def base_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> list[Path]:
     """All base-case plots of a run folder."""
     run_dir = Path(run_dir)
-    return survival_plot(run_dir) + trace_plot(run_dir)
+    return survival_plot(run_dir, texts) + trace_plot(run_dir, texts)
 
 
-def all_plots(run_dir: str | Path) -> list[Path]:
-    """Base-case and uncertainty-analysis plots of a run folder."""
+def all_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> list[Path]:
+    """Base-case and uncertainty-analysis plots of a run folder (``texts``: the model's
+    report texts; default those in summary.json)."""
     from hecon.report.analysis_plots import analysis_plots
 
-    return base_plots(run_dir) + analysis_plots(run_dir)
+    return base_plots(run_dir, texts) + analysis_plots(run_dir, texts)

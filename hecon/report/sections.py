@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.chart import Reference, Series
 from openpyxl.worksheet.worksheet import Worksheet
 
+from hecon.plugin import resolve_texts
 from hecon.report.sheets import (
     BOLD,
     PROB_FORMAT,
@@ -71,6 +72,7 @@ def _chart_col(df: pd.DataFrame) -> str:
 
 def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
     """Tornado data (sorted by INMB swing) with a native bar chart; headroom curve; two-way."""
+    tx = resolve_texts(summary)
     sets = {c: s for c, s in _sets(summary).items() if (run_dir / f"oneway_{c}.csv").is_file()}
     if not sets:
         return
@@ -84,8 +86,9 @@ def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
         w = float(t["wtp"].iloc[0])
         r = _heading(ws, r, f"One-way sensitivity analysis, {s['country_label']}",
                      f"Each parameter at its low and high value, all others at base. INMB = "
-                     f"incremental net monetary benefit at {cur} {w:,.0f}/QALY (positive: the "
-                     "pump is cost-effective). ICERs are shown only where the increment stays "
+                     f"incremental net monetary benefit at {cur} {w:,.0f}/QALY (positive: "
+                     f"{tx['intervention_noun']} is cost-effective). ICERs are shown only "
+                     "where the increment stays "
                      "in the north-east quadrant; quadrant and decision changes are flagged.")
         cols = ["parameter", "description", "base_value", "low_value", "high_value",
                 "inmb_low", "inmb_high", "swing", "icer_low", "icer_high", "quadrant_low",
@@ -102,13 +105,15 @@ def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
         r = last + 3
         h = _read(run_dir, "headroom", c)
         if h is not None:
-            r = _heading(ws, r, f"Maximum justified device price, {s['country_label']}",
-                         "Device price at which INMB = 0, against willingness to pay "
-                         "(the device is bought once, at time 0, in the pump arm).")
+            what = tx["price_label"]
+            r = _heading(ws, r, f"Maximum justified {what}, {s['country_label']}",
+                         f"{what[:1].upper()}{what[1:]} at which INMB = 0, against "
+                         f"willingness to pay {tx.get('price_note', '')}".rstrip() + ".")
             f2, l2 = write_table(ws, h, row=r, freeze=False, formats={
                 "wtp": money, "max_price": money, "headroom": money})
-            line_chart(ws, f"{_chart_col(h) }{r}", "Maximum justified device price",
-                       f"Willingness to pay ({cur}/QALY)", f"Device price ({cur})",
+            line_chart(ws, f"{_chart_col(h) }{r}", f"Maximum justified {what}",
+                       f"Willingness to pay ({cur}/QALY)",
+                       f"{what[:1].upper()}{what[1:]} ({cur})",
                        (1, f2, l2), [(2, f2, l2)], header_row=r, x_format="#,##0",
                        y_max=None)
             r = l2 + 3
@@ -125,6 +130,7 @@ def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
 def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
     """PSA summary with Monte Carlo errors, CE plane (subsample), CEAC/CEAF, expected loss,
     convergence; the draws on a separate sheet."""
+    tx = resolve_texts(summary)
     sets = {c: s for c, s in _sets(summary).items()
             if (run_dir / f"psa_summary_{c}.csv").is_file()}
     if not sets:
@@ -155,8 +161,9 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                 "inc_qalys": "incremental QALYs", "inc_cost": f"incremental cost ({cur})"}),
                 row=r + 1, freeze=False, formats={"incremental QALYs": QALY_FORMAT,
                                                   f"incremental cost ({cur})": money})
-            ch = scatter_chart(ws, f"G{r + 1}", f"CE plane, {c.upper()}: pump vs standard "
-                               "care", "Incremental QALYs", f"Incremental cost ({cur})",
+            ch = scatter_chart(ws, f"G{r + 1}", f"CE plane, {c.upper()}: "
+                               f"{tx['comparison']}", "Incremental QALYs",
+                               f"Incremental cost ({cur})",
                                (1, f2, l2), [("PSA draws", 2, f2, l2)])
             # threshold lines: cost = WTP x QALYs through the origin, two points each
             xs = [min(0.0, float(sub["inc_qalys"].min())), max(0.0, float(sub["inc_qalys"].max()))]
@@ -237,17 +244,20 @@ def voi_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
     for c, s in sets.items():
         cur = s["currency"]
         money = money_format(cur)
-        pop = s.get("voi", {}).get("population", {})
-        r = _heading(ws, r, f"Value of information, {s['country_label']}",
-                     f"Population: {pop.get('incidence_per_year', '?')} patients/year for "
-                     f"{pop.get('decision_years', '?')} years, discounted "
-                     f"({pop.get('discounted_patients', 0):,.0f} patients). Source: "
-                     f"{pop.get('source', 'population.yaml')}")
+        pop = s.get("voi", {}).get("population")
+        note = ("No population given by the model: values per person only." if not pop else
+                f"Population: {pop.get('incidence_per_year', '?')} patients/year for "
+                f"{pop.get('decision_years', '?')} years, discounted "
+                f"({pop.get('discounted_patients', 0):,.0f} patients). Source: "
+                f"{pop.get('source', 'population.yaml')}")
+        r = _heading(ws, r, f"Value of information, {s['country_label']}", note)
         ev = _read(run_dir, "evpi", c)
         f1, l1 = write_table(ws, ev, row=r, freeze=False, formats={x: money for x in ev.columns})
-        line_chart(ws, f"{_chart_col(ev)}{r}", f"Population EVPI, {c.upper()}",
-                   f"Willingness to pay ({cur}/QALY)", f"EVPI ({cur})", (1, f1, l1),
-                   [(3, f1, l1)], header_row=r, x_format="#,##0", y_max=None)
+        j = list(ev.columns).index("evpi_population" if "evpi_population" in ev.columns
+                                   else "evpi_per_person") + 1
+        line_chart(ws, f"{_chart_col(ev)}{r}", f"{'Population' if pop else 'Per-person'} "
+                   f"EVPI, {c.upper()}", f"Willingness to pay ({cur}/QALY)", f"EVPI ({cur})",
+                   (1, f1, l1), [(j, f1, l1)], header_row=r, x_format="#,##0", y_max=None)
         r = max(l1, r + 20) + 3
         ep = _read(run_dir, "evppi", c)
         if ep is not None:

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hecon.io_safe import atomic_write, neutralise
+from hecon.plugin import resolve_texts
 from hecon.report import sections
 from hecon.report.sheets import (
     BOLD,
@@ -41,25 +42,22 @@ def _icer_text(v: Any, currency: str) -> str:
     return f"{currency} {v:,.0f} per QALY gained" if isinstance(v, (int, float)) else str(v)
 
 
-def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | None) -> None:
-    """Decision question, settings, base case per country set, threshold price, sentences."""
+def _threshold(inc: dict[str, Any]) -> dict[str, float] | None:
+    """Threshold prices of a summary (``threshold_price``; the flagship's older key too)."""
+    return inc.get("threshold_price", inc.get("threshold_device_price"))
+
+
+def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | None,
+                  texts: dict[str, Any] | None = None) -> None:
+    """Decision question, settings, base case per set, threshold price, sentences; the words
+    come from the model's report texts (:func:`hecon.plugin.resolve_texts`)."""
+    tx = resolve_texts(summary, texts)
     ws.title = "Summary"
-    ws["A1"] = "Is the Impella CP microaxial flow pump worth its price in STEMI-related " \
-               "cardiogenic shock?"
+    ws["A1"] = tx["question"]
     ws["A1"].font = TITLE
-    ws["A2"] = ("Impella CP + standard care vs standard care; evidence: DanGer Shock "
-                "(Moller et al., N Engl J Med 2024;390:1382-93). Model: hecon (docs/model.md).")
-    cfg = summary.get("settings", {})
-    info = [
-        ("Perspective", "hospital (index admission costs only)"
-         if cfg.get("perspective") == "hospital" else "health-care payer"),
-        ("Time horizon", "lifetime (to age 100)" if cfg.get("horizon_years") is None
-         else f"{cfg['horizon_years']} years"),
-        ("Structure", "acute decision tree -> long-term Markov (monthly cycles)"
-         if cfg.get("structure") == "hybrid" else "partitioned survival"),
-        ("Treatment effect after 180 days", cfg.get("effect_duration")),
-        ("Scenario", summary.get("scenario") or "base case"),
-    ]
+    ws["A2"] = tx["subtitle"]
+    info = [tuple(x) for x in tx["settings_rows"]]
+    extra_cols = tx["outcome_columns"]
     r = 4
     for k, v in info:
         ws.cell(row=r, column=1, value=k).font = BOLD
@@ -76,20 +74,23 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
         r += 2
         rows = []
         nmb_cols = {w: f"NMB at {cur} {w:,.0f}/QALY" for w in s["wtp"]}
-        for name, v in s["strategies"].items():
-            rows.append({"Strategy": name, "Cost": v["cost"], "Life-years": v["life_years"],
-                         "QALYs": v["qalys"], "Alive at 180 days": v["alive_180d"],
-                         **{col: w * v["qalys"] - v["cost"] for w, col in nmb_cols.items()}})
         inc = s["incremental"]
-        rows.append({"Strategy": "Increment (Impella CP - standard care)", "Cost": inc["inc_cost"],
+        strat = s["strategies"]
+        extra = {k: label for k, label in extra_cols.items()
+                 if all(k in v for v in strat.values())}
+        for name, v in strat.items():
+            rows.append({"Strategy": name, "Cost": v["cost"], "Life-years": v["life_years"],
+                         "QALYs": v["qalys"], **{label: v[k] for k, label in extra.items()},
+                         **{col: w * v["qalys"] - v["cost"] for w, col in nmb_cols.items()}})
+        a, b = strat[inc["intervention"]], strat[inc["comparator"]]
+        rows.append({"Strategy": tx["increment_label"], "Cost": inc["inc_cost"],
                      "Life-years": inc["inc_life_years"], "QALYs": inc["inc_qalys"],
-                     "Alive at 180 days": rows[0]["Alive at 180 days"]
-                     - rows[1]["Alive at 180 days"],
+                     **{label: a[k] - b[k] for k, label in extra.items()},
                      **{col: inc["inmb"][f"{w:g}"] for w, col in nmb_cols.items()}})
         df = pd.DataFrame(rows)
         first, last = write_table(ws, df, row=r, formats={
             "Cost": money_format(cur), "Life-years": QALY_FORMAT, "QALYs": QALY_FORMAT,
-            "Alive at 180 days": PROB_FORMAT,
+            **{label: PROB_FORMAT for label in extra.values()},
             **{col: money_format(cur) for col in nmb_cols.values()}}, freeze=False)
         r = last + 2
         ws.cell(row=r, column=1, value="ICER").font = BOLD
@@ -98,16 +99,17 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
         if isinstance(icer, (int, float)):
             c.number_format = money_format(cur) + '" per QALY"'
         r += 1
+        prices = _threshold(inc)
         for w in s["wtp"]:
             k = f"{w:g}"
             ws.cell(row=r, column=1, value=f"Incremental NMB at {cur} {w:,.0f}/QALY").font = BOLD
             ws.cell(row=r, column=2, value=inc["inmb"][k]).number_format = money_format(cur)
             r += 1
-            ws.cell(row=r, column=1, value=f"Threshold device price at {cur} {w:,.0f}/QALY"
-                    ).font = BOLD
-            ws.cell(row=r, column=2, value=inc["threshold_device_price"][k]).number_format = \
-                money_format(cur)
-            r += 1
+            if prices is not None:
+                ws.cell(row=r, column=1, value=f"Threshold {tx['price_label']} at {cur} "
+                        f"{w:,.0f}/QALY").font = BOLD
+                ws.cell(row=r, column=2, value=prices[k]).number_format = money_format(cur)
+                r += 1
             if psa and key in psa and k in psa[key]:
                 ws.cell(row=r, column=1, value=f"Probability cost-effective at {cur} "
                         f"{w:,.0f}/QALY (PSA)").font = BOLD
@@ -120,13 +122,14 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
                 ws.cell(row=r, column=2, value=voi["evpi_per_person"][k]).number_format = \
                     money_format(cur)
                 r += 1
+            if k in voi.get("evpi_population", {}):
                 ws.cell(row=r, column=1, value=f"Population EVPI at {cur} {w:,.0f}/QALY "
                         "(VOI sheet)").font = BOLD
                 ws.cell(row=r, column=2, value=voi["evpi_population"][k]).number_format = \
                     money_format(cur)
                 r += 1
         r += 1
-        for sentence in sentences(s):
+        for sentence in sentences(s, tx):
             ws.cell(row=r, column=1, value=neutralise(sentence))
             r += 1
     ws.column_dimensions["A"].width = 48
@@ -138,14 +141,14 @@ def summary_sheet(ws: Worksheet, summary: dict[str, Any], psa: dict[str, Any] | 
     ws.page_setup.fitToHeight = 0
 
 
-def sentences(s: dict[str, Any]) -> list[str]:
-    """One plain sentence per result."""
+def sentences(s: dict[str, Any], texts: dict[str, Any] | None = None) -> list[str]:
+    """One plain sentence per result (the model's lead sentences first)."""
+    tx = resolve_texts(s, texts)
     cur, inc = s["currency"], s["incremental"]
-    a = s["strategies"][inc["intervention"]]
-    b = s["strategies"][inc["comparator"]]
+    noun = tx["intervention_noun"]
+    prices = _threshold(inc)
     out = [
-        f"Adding the pump keeps {a['alive_180d'] - b['alive_180d']:.1%} more patients alive "
-        f"at 180 days ({a['alive_180d']:.1%} vs {b['alive_180d']:.1%}, as in the trial).",
+        *tx["lead_sentences"].get(s["country"], []),
         f"Over the horizon it adds {inc['inc_life_years']:.2f} discounted life-years and "
         f"{inc['inc_qalys']:.2f} QALYs per patient, at an extra cost of {cur} "
         f"{inc['inc_cost']:,.0f}.",
@@ -154,20 +157,23 @@ def sentences(s: dict[str, Any]) -> list[str]:
     for w in s["wtp"]:
         k = f"{w:g}"
         verdict = "is" if inc["inmb"][k] >= 0 else "is not"
+        if prices is None:
+            out.append(f"At {cur} {w:,.0f} per QALY {noun} {verdict} cost-effective.")
+            continue
         out.append(
-            f"At {cur} {w:,.0f} per QALY the pump {verdict} cost-effective at the modelled "
-            f"price; it would be at a device price up to {cur} "
-            f"{inc['threshold_device_price'][k]:,.0f}.")
+            f"At {cur} {w:,.0f} per QALY {noun} {verdict} cost-effective at the modelled "
+            f"price; it would be at a {tx['price_label']} up to {cur} {prices[k]:,.0f}.")
     if "psa" in s:
         p = s["psa"]
         probs = " and ".join(f"{x:.0%} at {cur} {float(w):,.0f}/QALY"
                              for w, x in p["prob_cost_effective"].items())
         out.append(f"Allowing for uncertainty in every input ({p['draws']:,} draws), the "
-                   f"probability that the pump is cost-effective is {probs}.")
+                   f"probability that {noun} is cost-effective is {probs}.")
     if "oneway_top" in s:
-        top = ", ".join(r["parameter"] for r in s["oneway_top"][:3])
+        names = tx["parameter_labels"]
+        top = ", ".join(names.get(r["parameter"], r["parameter"]) for r in s["oneway_top"][:3])
         out.append(f"The result is most sensitive to {top} (One-way sheet).")
-    if "voi" in s:
+    if "voi" in s and "population" in s["voi"]:
         pop = s["voi"]["population"]
         w, x = next(iter(s["voi"]["evpi_population"].items()))
         out.append(f"Resolving all uncertainty would be worth up to {cur} {x:,.0f} at "
@@ -244,10 +250,11 @@ def scenarios_sheet(wb: Workbook, table: pd.DataFrame) -> None:
     df["icer"] = [v if isinstance(v, (int, float)) else str(v) for v in
                   pd.to_numeric(df["icer"], errors="coerce").where(
                       pd.to_numeric(df["icer"], errors="coerce").notna(), df["icer"])]
-    money = ["cost_impella", "cost_soc", "inc_cost", "icer", "wtp", "inmb",
-             "threshold_device_price"]
+    money = [c for c in df.columns if c.startswith(("cost_", "threshold_"))
+             or c in ("inc_cost", "icer", "wtp", "inmb")]
     write_table(ws, df, formats={**{c: "#,##0" for c in money},
-                                 "qalys_impella": QALY_FORMAT, "qalys_soc": QALY_FORMAT,
+                                 **{c: QALY_FORMAT for c in df.columns
+                                    if c.startswith("qalys_")},
                                  "inc_qalys": QALY_FORMAT, "inc_life_years": QALY_FORMAT})
     autosize(ws, max_width=50)
     ws["A1"].comment = None
@@ -276,8 +283,10 @@ def run_sheet(wb: Workbook, manifest: dict[str, Any] | None) -> None:
     autosize(ws, max_width=80)
 
 
-def build_workbook(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write the workbook for a run folder (atomically) and return its path."""
+def build_workbook(run_dir: str | Path, out: str | Path | None = None,
+                   texts: dict[str, Any] | None = None) -> Path:
+    """Write the workbook for a run folder (atomically) and return its path. ``texts``: the
+    model's report texts (default: those stored in summary.json, else neutral ones)."""
     run_dir = Path(run_dir)
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():
@@ -285,11 +294,12 @@ def build_workbook(run_dir: str | Path, out: str | Path | None = None) -> Path:
 
         raise InputError("not a hecon run folder (no summary.json)", file=str(run_dir))
     summary = json.loads(summary_path.read_text())
+    summary["report"] = resolve_texts(summary, texts)
     manifest = (json.loads((run_dir / "manifest.json").read_text())
                 if (run_dir / "manifest.json").is_file() else None)
     wb = Workbook()
     psa_prob = sections.psa_probabilities(summary)
-    summary_sheet(wb.active, summary, psa_prob)
+    summary_sheet(wb.active, summary, psa_prob, summary["report"])
     params = _read_csv(run_dir / "parameters.csv")
     if params is not None:
         inputs_sheet(wb, params)
