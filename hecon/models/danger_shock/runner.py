@@ -16,7 +16,7 @@ from hecon.models.danger_shock.analyses import Options
 from hecon.models.danger_shock.config import CHOICES, ModelConfig
 from hecon.models.danger_shock.inputs import default_inputs_dir, parameter_files
 from hecon.models.danger_shock.model import DangerShockModel
-from hecon.models.danger_shock.report import clean, format_summary, summarise
+from hecon.models.danger_shock.report import clean, format_summary, summarise, summary_extras
 from hecon.progress import Progress, silent
 from hecon.scenarios import Scenario, did_you_mean, load_scenario, load_scenarios
 
@@ -85,6 +85,8 @@ def run_base(
             continue
         res = model.base_case()
         summ = summarise(model, res)
+        summ.update(summary_extras(model))
+        extra[f"validation_{model.country.key}.csv"] = pd.DataFrame(summ["validation"])
         summaries.append(summ)
         extra.update(_analyses(model, summ, analyses, opts))
         df = res.to_frame()
@@ -102,6 +104,7 @@ def run_base(
                   default_inputs_dir() / "danger_shock" / "countries.yaml"]
         if sc is not None and sc.file:
             files.append(Path(sc.file))
+        files.append(default_inputs_dir() / "danger_shock" / "validation_targets.csv")
         if "voi" in analyses:
             files.append(default_inputs_dir() / "danger_shock" / "population.yaml")
     run_name = name or (sc.name if sc is not None else "base_case")
