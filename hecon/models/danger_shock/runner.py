@@ -148,7 +148,7 @@ def _analyses(model: DangerShockModel, summ: dict[str, Any], analyses: tuple[str
     if "psa" in analyses or "voi" in analyses:
         tables, design, results = an.run_psa(model, opts)
         out.update(tables)
-        summ["psa"] = an.psa_headline(model, results)
+        summ["psa"] = an.psa_headline(model, results, design, opts)
         if "voi" in analyses:
             v = an.run_voi(model, design, results, opts)
             out.update(v)
