@@ -193,7 +193,7 @@ def structure_weights(model: DangerShockModel) -> dict[str, float]:
     """Weights of the effect-duration structures (from the parameter table)."""
     t = model.table
     ws, ww = t["weight_effect_stops"].value, t["weight_effect_wanes"].value
-    return dict(zip(EFFECT_STRUCTURES, (ws, ww, 1.0 - ws - ww), strict=True))
+    return dict(zip(EFFECT_STRUCTURES, (ws, ww, round(1.0 - ws - ww, 12)), strict=True))
 
 
 def by_structure(model: DangerShockModel, design: Design, results: Results,
