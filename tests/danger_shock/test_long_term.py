@@ -18,7 +18,6 @@ from hecon.models.danger_shock.config import ModelConfig
 from hecon.models.danger_shock.model import STRATEGY_NAMES, DangerShockModel
 from hecon.models.danger_shock.runner import scenarios_dir
 from hecon.models.danger_shock.structure import (
-    ACUTE_YEARS,
     acute_decedent_years,
     acute_survival,
     effect_structure,
@@ -159,7 +158,7 @@ def _cycle_hazards(model, p, strategy):
                                          ("lifetime", lambda hr, t: hr),
                                          ("waning", lambda hr, t: hr ** (1 - (t - 10) / 10))])
 def test_landmark_hr_within_follow_up_and_the_structure_beyond(mode, beyond):
-    m = DangerShockModel.build(ModelConfig(country="dk", effect_duration=mode))
+    m = DangerShockModel.build(ModelConfig(country="dk", effect_duration=mode, horizon_years=25))
     p = dict(m.base_design().params().items())
     p["p_rrt_impella"] = p["p_rrt_soc"] = np.zeros(1)  # nobody on dialysis
     p["male_share"] = np.ones(1)  # one sex: the trace ratio is the hazard ratio exactly
@@ -175,7 +174,8 @@ def test_landmark_hr_within_follow_up_and_the_structure_beyond(mode, beyond):
 
 
 def test_trial_setting_has_no_effect_after_180_days():
-    m = DangerShockModel.build(ModelConfig(country="dk", effect_duration="trial"))
+    m = DangerShockModel.build(ModelConfig(country="dk", effect_duration="trial",
+                                           horizon_years=5))
     p = dict(m.base_design().params().items())
     p["p_rrt_impella"] = p["p_rrt_soc"] = np.zeros(1)
     _, h_imp = _cycle_hazards(m, p, IMP)
@@ -184,16 +184,18 @@ def test_trial_setting_has_no_effect_after_180_days():
 
 
 def test_averaged_setting_uses_each_draws_structure():
-    m = DangerShockModel.build(ModelConfig(country="dk"))
+    m = DangerShockModel.build(ModelConfig(country="dk", horizon_years=25))
     base = dict(m.base_design().params().items())
-    out = {}
-    for mode, draw in (("followup", 0.2), ("waning", 0.6), ("lifetime", 0.9)):
-        p = dict(base, effect_structure_draw=np.array([draw]))
-        out[mode] = evaluate(m.strategies(), p, m.settings()).column(IMP, "qalys")[0]
-        fixed = DangerShockModel.build(ModelConfig(country="dk", effect_duration=mode))
-        q = evaluate(fixed.strategies(), base, fixed.settings()).column(IMP, "qalys")[0]
-        assert out[mode] == pytest.approx(q, rel=1e-12)
-    assert out["followup"] < out["waning"] < out["lifetime"]
+    modes = ("followup", "waning", "lifetime")
+    p = dict(base, effect_structure_draw=np.array([0.2, 0.6, 0.9]))  # one draw per structure
+    out = evaluate(m.strategies(), p, m.settings(), keep_trace=False).column(IMP, "qalys")
+    for mode, q_averaged in zip(modes, out, strict=True):
+        fixed = DangerShockModel.build(ModelConfig(country="dk", effect_duration=mode,
+                                                   horizon_years=25))
+        q = evaluate(fixed.strategies(), base, fixed.settings(),
+                     keep_trace=False).column(IMP, "qalys")[0]
+        assert q_averaged == pytest.approx(q, rel=1e-12)
+    assert out[0] < out[1] < out[2]
 
 
 def test_crude_deaths_under_uniform_follow_up_tiny_case():
@@ -248,7 +250,7 @@ def test_psm_curves_pass_through_their_anchors(mode):
             continue  # the pump arm takes the standard-care hazard from 180 days
         # crude deaths at a follow-up uniform on [1.5, 10], integrated on the curve
         for i in range(0, 40, 13):
-            def Si(t, i=i):
+            def Si(t, i=i, S=S):
                 return np.interp(t, times, S[i])
             dead = crude_dead(Si, 1.5, 10.0, points=20001)
             q = p[f"p_death_fu_given180_{arm}"][i]

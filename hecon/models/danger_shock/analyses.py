@@ -324,7 +324,7 @@ def run_voi(model: DangerShockModel, design: Design, results: Results,
     frames = []
     for w in model.country.wtp:
         nb = w * qalys - costs
-        t = voi.evppi_table(nb, values, groups=parameter_groups(model))
+        t = voi.evppi_table(nb, values, groups=parameter_groups(model, opts))
         t.insert(0, "wtp", w)
         t["evppi_population"] = t["evppi"] * pop["discounted_patients"]
         frames.append(t)
@@ -332,9 +332,12 @@ def run_voi(model: DangerShockModel, design: Design, results: Results,
             f"population_{c}.json": pop}
 
 
-def parameter_groups(model: DangerShockModel) -> dict[str, list[str]]:
-    """Groups of parameters for EVPPI (parameters that a single study would inform)."""
-    un = set(model.table.uncertain_names)
+def parameter_groups(model: DangerShockModel, opts: Options | None = None
+                     ) -> dict[str, list[str]]:
+    """Groups of parameters for EVPPI (parameters that a single study would inform), among
+    those the PSA samples."""
+    names = psa_table(model, opts).uncertain_names
+    un = set(names)
     groups = {
         "acute trial outcomes (180-d death, safety, RRT)": [
             "p_death_180_impella", "p_death_180_soc", "p_safety_impella", "p_safety_soc",
@@ -344,8 +347,8 @@ def parameter_groups(model: DangerShockModel) -> dict[str, list[str]]:
                                "smr_year1", "smr_after_year1"],
         "long-term treatment effect (landmark HR and its duration)": [
             "hr_death_longterm", "effect_structure_draw"],
-        "utilities": [n for n in model.table.uncertain_names if n.startswith(("u_", "du_"))],
-        "costs": [n for n in model.table.uncertain_names if n.startswith("c_")],
+        "utilities": [n for n in names if n.startswith(("u_", "du_"))],
+        "costs": [n for n in names if n.startswith("c_")],
     }
     return {k: [n for n in v if n in un] for k, v in groups.items() if any(n in un for n in v)}
 
