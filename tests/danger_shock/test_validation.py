@@ -156,7 +156,7 @@ def test_psa_design_runs_vectorised_and_is_plausible():
 def test_cli_run_writes_summary(tmp_path):
     from hecon.cli import main
 
-    assert main(["run", "--out", str(tmp_path / "run")]) == 0
+    assert main(["run", "--analyses", "base", "--out", str(tmp_path / "run")]) == 0
     s = json.loads((tmp_path / "run" / "summary.json").read_text())
     for arm in (IMP, SOC):
         for k in ("cost", "qalys", "life_years", "alive_180d"):
