@@ -4,9 +4,12 @@ Two uses: the baseline kernel the benchmarks compare hecon's throughput against 
 arithmetic with no validation, no generic machinery), and an independent re-implementation the
 test suite compares the engine's results with (tests/danger_shock/test_numpy_reference.py).
 
-Covers the default configuration: hybrid structure, lifetime horizon, treatment effect limited
-to the trial, payer perspective, life-table counting, discount factor at the start of each
-cycle, country discounting. Written from docs/model.md, not from the engine code.
+Covers the default configuration: hybrid structure, lifetime horizon, Weibull acute hazard,
+landmark hazard ratio after 180 days within the observed follow-up and, beyond it, the
+effect-duration structure of each draw (stops / wanes from 10 to 20 years / persists, chosen by
+the uniform structure draw and the weights), payer perspective, life-table counting, discount
+factor at the start of each cycle, country discounting. Written from docs/model.md, not from
+the engine code.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from scipy.special import gamma, gammainc
 
 T_ACUTE = 180 / 365.25
 DT = 30.4375 / 365.25
 MAX_AGE = 100.0
+WANING = (10.0, 20.0)  # default waning_start_years, waning_end_years
 
 
 def discount(t: np.ndarray, segments: list[tuple[float, float]]) -> np.ndarray:
@@ -39,6 +44,20 @@ def cumhaz(ages: np.ndarray, rates: np.ndarray, first_age: float) -> np.ndarray:
     return cum[k] + rates[k] * (a - k)
 
 
+def hazard_ratio(p: Mapping[str, np.ndarray], a: str, t: float) -> np.ndarray | float:
+    """HR(t) on post-shock mortality at t years since randomisation (cycle start): 1 for
+    standard care; for the pump the landmark HR up to the end of the observed follow-up, then
+    by the draw's structure: u < w_stops: 1; u < w_stops + w_wanes: the log HR falling
+    linearly to 0 between the waning years; else the landmark HR."""
+    if a != "impella":
+        return 1.0
+    hr = p["hr_death_longterm"]
+    u, ws, ww = p["effect_structure_draw"], p["weight_effect_stops"], p["weight_effect_wanes"]
+    frac = min(max((t - WANING[0]) / (WANING[1] - WANING[0]), 0.0), 1.0)
+    beyond = np.where(u < ws, 1.0, np.where(u < ws + ww, hr ** (1 - frac), hr))
+    return np.where(t < p["followup_max_years"], hr, beyond)
+
+
 def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], first_age: float,
         segments: list[tuple[float, float]], long_term: bool = True
         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -46,8 +65,12 @@ def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], fir
     ``long_term=False`` returns the acute phase only."""
     pd_, ps, pr = p[f"p_death_180_{a}"], p[f"p_safety_{a}"], p[f"p_rrt_{a}"]
     # ---- acute phase (decision tree), counted at time 0
-    lam = -np.log1p(-pd_) / T_ACUTE
-    dec_years = 1 / lam - T_ACUTE * (1 - pd_) / pd_  # mean time alive of those who die
+    # Weibull S(t) = exp(-c (t/T)^k), c = -ln(1 - p); decedents' mean time alive
+    # = (int_0^T S dt - T (1 - p)) / p, int_0^T S dt = T Gamma(1/k) P(1/k, c) / (k c^(1/k))
+    k_ = p["shape_acute_death"]
+    c_ = -np.log1p(-pd_)
+    area = T_ACUTE * gamma(1 / k_) * gammainc(1 / k_, c_) / (k_ * c_ ** (1 / k_))
+    dec_years = (area - T_ACUTE * (1 - pd_)) / pd_  # mean time alive of those who die
     cost = (ps * p["c_safety_event"] + pr * p["c_rrt_acute"]
             + pd_ * (p["icu_days_decedent"] * p["c_icu_day"]
                      + p["ward_days_decedent"] * p["c_ward_day"])
@@ -76,7 +99,7 @@ def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], fir
         y_l = np.zeros_like(post)
         for j in range(n):
             smr = p["smr_year1"] if since[j] < 1 else p["smr_after_year1"]
-            h_post = h_gp[j] * smr
+            h_post = h_gp[j] * smr * hazard_ratio(p, a, since[j])
             h_dial = np.maximum(p["rate_death_dialysis"], h_post)
             post_n = post * np.exp(-h_post * DT)
             dial_n = dial * np.exp(-h_dial * DT)
@@ -118,7 +141,7 @@ def arm_matrix(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarra
         alive = np.array([1.0, 1.0, 0.0])
         for j in range(n_cyc):
             smr = p["smr_year1"] if since[j] < 1 else p["smr_after_year1"]
-            h_post = h_gp[j] * smr
+            h_post = h_gp[j] * smr * hazard_ratio(p, a, since[j])
             h_dial = np.maximum(p["rate_death_dialysis"], h_post)
             P[:, 0, 2] = -np.expm1(-h_post * DT)
             P[:, 0, 0] = 1 - P[:, 0, 2]

@@ -51,13 +51,19 @@ def survival_plot(run_dir: Path, texts: dict[str, Any] | None = None) -> list[Pa
     paths = []
     for country, arms in _traces(run_dir).items():
         fig, ax = plt.subplots(figsize=(7, 4.2))
+        shape = _acute_shape(run_dir, country)
+        colours = {}
         for arm, tr in arms.items():
-            # the acute phase as modelled: a constant hazard reproducing 180-day survival
+            # the acute phase as modelled: a Weibull (shape from parameters.csv, 1 = constant
+            # hazard) reproducing 180-day survival
             t0, s0 = float(tr["time_years"].iloc[0]), float(1 - tr["dead"].iloc[0])
-            ta = np.linspace(0.0, t0, 31)[:-1] if t0 > 0 else np.zeros(0)
+            ta = t0 * np.linspace(0.0, 1.0, 121)[:-1] ** 3 if t0 > 0 else np.zeros(0)
             t = [*ta, *tr["time_years"]]
-            s = [*(s0 ** (ta / t0) if t0 > 0 else []), *(1 - tr["dead"])]
-            ax.plot(t, s, label=arm_label.get(arm, arm), lw=2)
+            s = [*(s0 ** ((ta / t0) ** shape) if t0 > 0 else []), *(1 - tr["dead"])]
+            label = arm_label.get(arm, arm)
+            (line,) = ax.plot(t, s, label=label, lw=2)
+            colours[label] = line.get_color()
+        _observed_points(ax, run_dir / f"validation_{country}.csv", colours)
         if tx.get("survival_marker"):
             at, text = tx["survival_marker"]
             ax.axvline(at, color="grey", ls=":", lw=1)
@@ -69,6 +75,30 @@ def survival_plot(run_dir: Path, texts: dict[str, Any] | None = None) -> list[Pa
         ax.legend()
         paths.append(_save(fig, run_dir / f"survival_{country}.png"))
     return paths
+
+
+def _acute_shape(run_dir: Path, country: str) -> float:
+    """Weibull shape of the acute-phase hazard from the run's parameters.csv (1 if absent)."""
+    f = run_dir / "parameters.csv"
+    if not f.is_file():
+        return 1.0
+    t = pd.read_csv(f)
+    row = t[(t["name"] == "shape_acute_death") & (t.get("country", country) == country)]
+    return float(row["value"].iloc[0]) if len(row) else 1.0
+
+
+def _observed_points(ax: plt.Axes, path: Path, colours: dict[str, str]) -> None:
+    """Published survival figures (validation_<country>.csv rows whose target is a survival
+    proportion of one arm) as points with their intervals."""
+    if not path.is_file():
+        return
+    v = pd.read_csv(path)
+    v = v[v["target"].str.startswith("survival at") & v["strategy"].notna()]
+    for i, (_, r) in enumerate(v.iterrows()):
+        ax.errorbar(r["time_years"], r["observed"],
+                    yerr=[[r["observed"] - r["low"]], [r["high"] - r["observed"]]],
+                    fmt="o", ms=5, capsize=3, color=colours.get(r["strategy"], "black"),
+                    label="published (95% interval)" if i == 0 else None)
 
 
 def trace_plot(run_dir: Path, texts: dict[str, Any] | None = None) -> list[Path]:

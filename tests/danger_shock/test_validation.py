@@ -40,12 +40,13 @@ def identical_arms(m: DangerShockModel) -> dict:
     return p
 
 
+@pytest.mark.parametrize("effect", ["trial", "averaged"])
 @pytest.mark.parametrize("structure", ["hybrid", "psm"])
-def test_identical_arms_give_zero_increments(structure):
-    m = DangerShockModel.build(ModelConfig(structure=structure, effect_duration="trial"))
+def test_identical_arms_give_zero_increments(structure, effect):
+    m = DangerShockModel.build(ModelConfig(structure=structure, effect_duration=effect))
     p = identical_arms(m)
-    if structure == "psm":
-        p["p_death_10y_impella"] = p["p_death_10y_soc"]
+    p["p_death_fu_given180_impella"] = p["p_death_fu_given180_soc"]
+    p["hr_death_longterm"] = np.ones(1)
     from hecon.engine import evaluate
 
     r = evaluate(m.strategies(), p, m.settings())
@@ -63,14 +64,15 @@ def test_horizon_180_days_is_the_trial_period_by_hand():
     for arm, key in ((IMP, "impella"), (SOC, "soc")):
         pd_ = p[f"p_death_180_{key}"][0]
         ps = 1 - pd_
-        # constant hazard lam reproducing 180-day mortality; mean time to death among decedents
-        lam = -np.log(1 - pd_) / ACUTE_YEARS
-        t_dead = 1 / lam - ACUTE_YEARS * (1 - pd_) / pd_
-        ly = ps * ACUTE_YEARS + pd_ * t_dead
-        assert s.loc[arm, "life_years"] == pytest.approx(ly, rel=1e-12)
-        assert s.loc[arm, "life_years_undisc"] == pytest.approx(ly, rel=1e-12)
+        # Weibull S(t) = (1 - p)^((t/T)^k) through the 180-day mortality; the cohort's time
+        # alive within 180 days is the area under S (numerical integration, by hand)
+        k = p.shape_acute_death[0]
+        t = np.linspace(0, ACUTE_YEARS, 400_001)
+        ly = np.trapezoid((1 - pd_) ** ((t / ACUTE_YEARS) ** k), t)
+        assert s.loc[arm, "life_years"] == pytest.approx(ly, rel=1e-6)
+        assert s.loc[arm, "life_years_undisc"] == pytest.approx(ly, rel=1e-6)
         q = ly * p.u_acute[0] - p[f"p_safety_{key}"][0] * p.du_safety_event[0]
-        assert s.loc[arm, "qalys"] == pytest.approx(q, rel=1e-12)
+        assert s.loc[arm, "qalys"] == pytest.approx(q, rel=1e-6)
         hosp = ps * (
             p.icu_days_survivor[0] * p.c_icu_day[0] + p.ward_days_survivor[0] * p.c_ward_day[0]
         ) + pd_ * (
@@ -154,7 +156,7 @@ def test_psa_design_runs_vectorised_and_is_plausible():
 def test_cli_run_writes_summary(tmp_path):
     from hecon.cli import main
 
-    assert main(["run", "--out", str(tmp_path / "run")]) == 0
+    assert main(["run", "--analyses", "base", "--out", str(tmp_path / "run")]) == 0
     s = json.loads((tmp_path / "run" / "summary.json").read_text())
     for arm in (IMP, SOC):
         for k in ("cost", "qalys", "life_years", "alive_180d"):
@@ -165,6 +167,11 @@ def test_cli_run_writes_summary(tmp_path):
     )
     assert s["icer"] == pytest.approx(inc["inc_cost"] / inc["inc_qalys"])
     assert set(s["country_sets"]) == {"dk", "uk"}
+    for c in ("dk", "uk"):
+        recs = s["country_sets"][c]["validation"]
+        assert len(recs) == 9 and all(r["low"] <= r["modelled"] <= r["high"] for r in recs)
+        v = pd.read_csv(tmp_path / "run" / f"validation_{c}.csv")
+        assert len(v) == 9 and {"observed", "low", "high", "modelled"} <= set(v.columns)
     m = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert any(k.endswith("clinical.csv") for k in m["inputs"])
 

@@ -290,7 +290,7 @@ CASES = [
     Case("negative excess mortality is refused where it is read",
          csv_case(set_cell("smr_after_year1", value="-1", distribution="fixed", se="",
                            low="", high="")),
-         ("row 17", "smr_after_year1", "cannot be negative", "rate ratio")),
+         ("row 18", "smr_after_year1", "cannot be negative", "rate ratio")),
 ]
 
 

@@ -22,6 +22,8 @@ from hecon.engine import Results
 from hecon.errors import InputError
 from hecon.models.danger_shock.inputs import default_inputs_dir
 from hecon.models.danger_shock.model import STRATEGY_NAMES, DangerShockModel
+from hecon.models.danger_shock.structure import EFFECT_STRUCTURES, effect_structure
+from hecon.parameters import ParameterTable
 from hecon.progress import Progress, silent
 
 INTERVENTION, COMPARATOR = STRATEGY_NAMES
@@ -43,6 +45,7 @@ class Options:
     scheduler: str | None = None
     wtp_points: int = 101
     two_way: tuple[str, str] | None = None
+    sample_price: bool = False  # the device price is a decision variable: fixed unless True
     progress: Progress = silent
     evsi_n: tuple[int, ...] = ()  # sample sizes per arm for EVSI/ENBS (empty: no EVSI)
     evsi_group: str | None = None  # parameter the proposed study informs (default: evsi.py)
@@ -58,6 +61,25 @@ def wtp_grid(model: DangerShockModel, points: int = 101) -> np.ndarray:
     """Willingness-to-pay values for curves: 0 to 4 x the country's highest threshold."""
     top = 4 * max(model.country.wtp)
     return np.unique(np.concatenate([np.linspace(0, top, points), model.country.wtp]))
+
+
+PRICE = "c_device"
+
+
+def psa_table(model: DangerShockModel, opts: Options | None = None) -> ParameterTable:
+    """The parameter table the PSA, VOI and GSA sample: the model's, with the device price
+    fixed at its value (a decision variable, reported by the threshold price and the headroom
+    table) unless ``opts.sample_price``."""
+    opts = opts or Options()
+    if opts.sample_price or PRICE not in model.table:
+        return model.table
+    from dataclasses import replace
+
+    from hecon import distributions as D
+
+    return ParameterTable(
+        replace(p, dist=D.make("fixed", value=p.value)) if p.name == PRICE else p
+        for p in model.table)
 
 
 def increments(results: Results) -> tuple[np.ndarray, np.ndarray]:
@@ -101,6 +123,7 @@ def run_oneway(model: DangerShockModel, opts: Options | None = None) -> dict[str
     b = d.labels.index("base")
     price = float(model.prepare(Design.base(model.table))["c_device"][0])
     head = threshold.headroom(dc[b], dq[b], price, wtp_grid(model, opts.wtp_points))
+    head.insert(0, "price", price)
     out: dict[str, Any] = {f"oneway_{c}.csv": t, f"headroom_{c}.csv": head}
     if opts.two_way:
         a, b2 = opts.two_way
@@ -125,7 +148,8 @@ def run_psa(model: DangerShockModel, opts: Options | None = None
     expected loss and convergence tables."""
     opts = opts or Options()
     c = model.country.key
-    d = Design.psa(model.table, opts.psa_draws, opts.seed)
+    table = psa_table(model, opts)
+    d = Design.psa(table, opts.psa_draws, opts.seed)
     r = _evaluate(model, d, opts, f"PSA {c.upper()}")
     names = list(r.strategies)
     costs, qalys = r.matrix("cost"), r.matrix("qalys")
@@ -138,8 +162,9 @@ def run_psa(model: DangerShockModel, opts: Options | None = None
     draws["inc_cost"], draws["inc_qalys"] = dc, dq
     for w in model.country.wtp:
         draws[f"inmb_{w:g}"] = w * dq - dc
-    params = d.to_frame().drop(columns=["label"])[model.table.uncertain_names]
+    params = d.to_frame().drop(columns=["label"])[table.uncertain_names]
     draws = pd.concat([draws, params], axis=1)
+    draws.insert(1, "effect_structure", structure_labels(model, d))
     out = {
         f"psa_draws_{c}.csv": draws,
         f"psa_summary_{c}.csv": psa.summary(costs, qalys, names, COMPARATOR, model.country.wtp),
@@ -150,20 +175,114 @@ def run_psa(model: DangerShockModel, opts: Options | None = None
         f"expected_loss_{c}.csv": psa.expected_loss(costs, qalys, names, grid),
         f"convergence_{c}.csv": psa.convergence(costs, qalys, names, model.country.wtp[0],
                                                 INTERVENTION, COMPARATOR),
+        f"psa_by_structure_{c}.csv": by_structure(model, d, r, grid),
     }
     return out, d, r
 
 
-def psa_headline(model: DangerShockModel, results: Results) -> dict[str, Any]:
-    """Probability that the pump is cost-effective at each threshold, and mean increments."""
+def structure_labels(model: DangerShockModel, design: Design) -> np.ndarray:
+    """The effect-duration structure beyond the observed follow-up of each draw: 'stops',
+    'wanes' or 'persists' (drawn when ``effect_duration`` is ``averaged``, else the one the
+    setting fixes; 'none after 180 days' for ``trial``)."""
+    fixed = {"followup": "stops", "waning": "wanes", "lifetime": "persists",
+             "trial": "none after 180 days"}
+    mode = model.config.effect_duration
+    if mode in fixed:
+        return np.full(design.n, fixed[mode], dtype=object)
+    k = effect_structure(model.prepare(design))
+    return np.asarray(EFFECT_STRUCTURES, dtype=object)[k]
+
+
+def structure_weights(model: DangerShockModel) -> dict[str, float]:
+    """Weights of the effect-duration structures (from the parameter table)."""
+    t = model.table
+    ws, ww = t["weight_effect_stops"].value, t["weight_effect_wanes"].value
+    return dict(zip(EFFECT_STRUCTURES, (ws, ww, round(1.0 - ws - ww, 12)), strict=True))
+
+
+def by_structure(model: DangerShockModel, design: Design, results: Results,
+                 wtp: np.ndarray) -> pd.DataFrame:
+    """PSA results per effect-duration structure and model-averaged (all draws, each
+    structure in proportion to its weight): per WTP the probability the pump is
+    cost-effective (a CEAC), mean increments, mean INMB and EVPI (expected value of perfect
+    information within the group: mean of the best net benefit minus the best mean)."""
+    labels = structure_labels(model, design)
+    weights = structure_weights(model) if model.config.effect_duration == "averaged" else {}
+    costs, qalys = results.matrix("cost"), results.matrix("qalys")
     dc, dq = increments(results)
-    return {
+    groups = [(s, labels == s) for s in dict.fromkeys(
+        [*(x for x in EFFECT_STRUCTURES if weights), *labels])]
+    if weights:
+        groups.append(("model-averaged", np.ones(design.n, dtype=bool)))
+    rows = []
+    for name, mask in groups:
+        n = int(mask.sum())
+        for w in wtp:
+            nb = w * qalys[mask] - costs[mask]
+            inmb = w * dq[mask] - dc[mask]
+            rows.append({
+                "structure": name,
+                "weight": weights.get(name, 1.0 if name == "model-averaged" or not weights
+                                      else np.nan),
+                "draws": n, "wtp": float(w),
+                "prob_cost_effective": float((inmb > 0).mean()) if n else np.nan,
+                "mean_inc_cost": float(dc[mask].mean()) if n else np.nan,
+                "mean_inc_qalys": float(dq[mask].mean()) if n else np.nan,
+                "mean_inmb": float(inmb.mean()) if n else np.nan,
+                "evpi": float(nb.max(axis=1).mean() - nb.mean(axis=0).max()) if n else np.nan,
+            })
+    return pd.DataFrame(rows)
+
+
+def psa_covers(model: DangerShockModel, opts: Options | None = None) -> str:
+    """What the PSA does and does not cover, in words for the summary."""
+    opts = opts or Options()
+    n = len(psa_table(model, opts).uncertain_names)
+    mode = model.config.effect_duration
+    if mode == "averaged":
+        w = structure_weights(model)
+        struct = ("structural uncertainty about the treatment effect beyond the observed "
+                  "follow-up: stops, wanes or persists, drawn with weights "
+                  + " / ".join(f"{v:.0%}" for v in w.values()))
+    else:
+        struct = (f"one effect-duration structure only ({mode}; the base case draws among "
+                  "stops / wanes / persists)")
+    price = ("the device price is sampled" if opts.sample_price else
+             "the device price is fixed at its value (a decision variable: see the threshold "
+             "price and the headroom table)")
+    return (f"Covers: joint parameter uncertainty of the {n} parameters with a distribution "
+            f"in inputs/ (independent draws), and {struct}; {price}. Does not cover: the "
+            "choice of structure (hybrid or partitioned survival), the acute hazard shape and "
+            "the follow-up distribution (fixed; one-way ranges), correlation between "
+            "parameters, the life table, discounting, the utility source, or differences "
+            "between subgroups of patients.")
+
+
+def psa_headline(model: DangerShockModel, results: Results,
+                 design: Design | None = None, opts: Options | None = None) -> dict[str, Any]:
+    """Probability that the pump is cost-effective at each threshold, mean increments, what
+    the PSA covers, and (given the design) the same per effect-duration structure."""
+    dc, dq = increments(results)
+    out: dict[str, Any] = {
         "draws": int(dc.size),
         "prob_cost_effective": {f"{w:g}": float((w * dq - dc > 0).mean())
                                 for w in model.country.wtp},
         "mean_inc_cost": float(dc.mean()),
         "mean_inc_qalys": float(dq.mean()),
+        "covers": psa_covers(model, opts),
     }
+    if design is not None:
+        t = by_structure(model, design, results, np.asarray(model.country.wtp, dtype=float))
+        out["by_structure"] = {
+            name: {"weight": float(g["weight"].iloc[0]), "draws": int(g["draws"].iloc[0]),
+                   "prob_cost_effective": {f"{w:g}": float(x) for w, x in
+                                           zip(g["wtp"], g["prob_cost_effective"], strict=True)},
+                   "mean_inmb": {f"{w:g}": float(x) for w, x in
+                                 zip(g["wtp"], g["mean_inmb"], strict=True)},
+                   "evpi_per_person": {f"{w:g}": float(x) for w, x in
+                                       zip(g["wtp"], g["evpi"], strict=True)}}
+            for name, g in t.groupby("structure", sort=False)}
+    return out
 
 
 # ----------------------------------------------------------------------------------- VOI
@@ -205,11 +324,11 @@ def run_voi(model: DangerShockModel, design: Design, results: Results,
     loss = psa.expected_loss(costs, qalys, names, wtp_grid(model, opts.wtp_points))
     curve = pd.DataFrame({"wtp": loss["wtp"], "evpi_per_person": loss["evpi"],
                           "evpi_population": loss["evpi"] * pop["discounted_patients"]})
-    values = design.to_frame().drop(columns=["label"])[model.table.uncertain_names]
+    values = design.to_frame().drop(columns=["label"])[psa_table(model, opts).uncertain_names]
     frames = []
     for w in model.country.wtp:
         nb = w * qalys - costs
-        t = voi.evppi_table(nb, values, groups=parameter_groups(model))
+        t = voi.evppi_table(nb, values, groups=parameter_groups(model, opts))
         t.insert(0, "wtp", w)
         t["evppi_population"] = t["evppi"] * pop["discounted_patients"]
         frames.append(t)
@@ -223,17 +342,23 @@ def run_voi(model: DangerShockModel, design: Design, results: Results,
     return out
 
 
-def parameter_groups(model: DangerShockModel) -> dict[str, list[str]]:
-    """Groups of parameters for EVPPI (parameters that a single study would inform)."""
-    un = set(model.table.uncertain_names)
+def parameter_groups(model: DangerShockModel, opts: Options | None = None
+                     ) -> dict[str, list[str]]:
+    """Groups of parameters for EVPPI (parameters that a single study would inform), among
+    those the PSA samples."""
+    names = psa_table(model, opts).uncertain_names
+    un = set(names)
     groups = {
         "acute trial outcomes (180-d death, safety, RRT)": [
             "p_death_180_impella", "p_death_180_soc", "p_safety_impella", "p_safety_soc",
             "p_rrt_impella", "p_rrt_soc"],
-        "long-term survival": ["hr_death_longterm", "p_death_10y_impella", "p_death_10y_soc",
+        "long-term survival": ["hr_death_longterm", "effect_structure_draw",
+                               "p_death_fu_given180_impella", "p_death_fu_given180_soc",
                                "smr_year1", "smr_after_year1"],
-        "utilities": [n for n in model.table.uncertain_names if n.startswith(("u_", "du_"))],
-        "costs": [n for n in model.table.uncertain_names if n.startswith("c_")],
+        "long-term treatment effect (landmark HR and its duration)": [
+            "hr_death_longterm", "effect_structure_draw"],
+        "utilities": [n for n in names if n.startswith(("u_", "du_"))],
+        "costs": [n for n in names if n.startswith("c_")],
     }
     return {k: [n for n in v if n in un] for k, v in groups.items() if any(n in un for n in v)}
 
@@ -247,10 +372,11 @@ def run_gsa(model: DangerShockModel, opts: Options | None = None) -> dict[str, A
 
     opts = opts or Options()
     c = model.country.key
+    table = psa_table(model, opts)
     if opts.gsa_method == "sobol":
-        gd = gsa.sobol_design(model.table, n=opts.sobol_n, seed=opts.seed)
+        gd = gsa.sobol_design(table, n=opts.sobol_n, seed=opts.seed)
     elif opts.gsa_method == "morris":
-        gd = gsa.morris_design(model.table, r=opts.morris_trajectories, seed=opts.seed)
+        gd = gsa.morris_design(table, r=opts.morris_trajectories, seed=opts.seed)
     else:
         raise InputError(f"unknown GSA method {opts.gsa_method!r}; choose sobol or morris")
     r = _evaluate(model, gd.design, opts, f"{opts.gsa_method.title()} {c.upper()}")

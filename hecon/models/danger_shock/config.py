@@ -13,7 +13,7 @@ from hecon.scenarios import did_you_mean
 CHOICES: dict[str, tuple[str, ...]] = {
     "country": ("dk", "uk"),
     "structure": ("hybrid", "psm"),
-    "effect_duration": ("trial", "lifetime", "waning"),
+    "effect_duration": ("averaged", "followup", "waning", "lifetime", "trial"),
     "discounting": ("country", "flat3.5", "none"),
     "perspective": ("payer", "hospital"),
     "utility_source": ("base", "acs", "cardiac_arrest"),
@@ -33,9 +33,14 @@ class ModelConfig:
     * ``cycle_days``: cycle length of the long-term phase in days (30.4375 = one month).
     * ``structure``: ``hybrid`` (acute tree -> long-term Markov) or ``psm`` (partitioned
       survival with parametric overall survival per arm).
-    * ``effect_duration``: treatment effect on mortality after 180 days: ``trial`` (none beyond
-      the trial period), ``lifetime`` (long-term hazard ratio for life), ``waning`` (fading
-      linearly from full to none between ``waning_start_years`` and ``waning_end_years``).
+    * ``effect_duration``: treatment effect on mortality after 180 days. The landmark hazard
+      ratio ``hr_death_longterm`` applies from 180 days to the end of the observed follow-up
+      (``followup_max_years``); beyond it: ``followup`` (the effect stops), ``waning`` (the
+      log hazard ratio fades linearly from full at ``waning_start_years`` to none at
+      ``waning_end_years``), ``lifetime`` (persists for life), ``averaged`` (the base case: one
+      of these three per draw, chosen by ``effect_structure_draw`` and the structure weights;
+      the base-case value of the draw picks ``followup``). ``trial`` ignores the long-term
+      follow-up (no effect after 180 days).
     * ``discounting``: ``country`` rule (Denmark step-wise, UK 3.5%), ``flat3.5`` or ``none``.
     * ``perspective``: ``payer`` (all health-care costs) or ``hospital`` (index admission costs
       only: device, implantation, hospital stay, adverse events, acute RRT).
@@ -47,9 +52,9 @@ class ModelConfig:
     horizon_years: float | None = None
     cycle_days: float = 30.4375
     structure: str = "hybrid"
-    effect_duration: str = "trial"
-    waning_start_years: float = 1.0
-    waning_end_years: float = 5.0
+    effect_duration: str = "averaged"
+    waning_start_years: float = 10.0
+    waning_end_years: float = 20.0
     discounting: str = "country"
     perspective: str = "payer"
     utility_source: str = "base"

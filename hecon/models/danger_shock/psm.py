@@ -1,16 +1,23 @@
-"""Alternative structure: partitioned survival with parametric overall survival per arm.
+"""Alternative structure: partitioned survival with overall survival per arm in three pieces.
 
-Overall survival of each arm is a Weibull curve through two anchors of the trial, 180-day
-survival and crude survival at the long-term follow-up (``followup_years_longterm``), with
-general-population mortality (times ``smr_after_year1``) as a floor. The treatment-effect
-assumption after 180 days (``effect_duration``) decides the Impella arm's hazard: its own curve
-for life (``lifetime``), the standard-care hazard from 180 days (``trial``), or a log-linear
-move from its own to the standard-care hazard (``waning``). Two states
-(alive, dead); costs and QALYs of the acute phase (device, hospital stay, safety events, acute
-RRT) come from the same acute tree as the hybrid structure and are counted at time 0; alive
-patients have the post-shock utility and follow-up costs, and a share equal to the arm's
-dialysis-dependent share at 180 days carries dialysis costs and utility for life (an
-approximation stated in docs/model.md).
+Overall survival of each arm passes through the trial's figures it is calibrated to:
+
+* randomisation to 180 days: the acute Weibull of the hybrid structure (shape
+  ``shape_acute_death``, the same in both arms) through the arm's 180-day mortality;
+* 180 days to the end of the observed follow-up (``followup_max_years``): a constant hazard
+  calibrated so that the expected crude proportion of 180-day survivors dead at each patient's
+  own follow-up time (uniform between ``followup_min_years`` and ``followup_max_years``)
+  equals the published crude figure (``p_death_fu_given180_<arm>``);
+* beyond the observed follow-up: general-population mortality x ``smr_after_year1``; in the
+  Impella arm times the ratio of the two arms' follow-up hazards as the effect-duration
+  setting says (stops, wanes, persists, or one of them per draw).
+
+Two states (alive, dead); costs and QALYs of the acute phase (device, hospital stay, safety
+events, acute RRT) come from the same acute tree as the hybrid structure and are counted at
+time 0; alive patients have the post-shock utility and follow-up costs, and a share equal to
+the arm's dialysis-dependent share at 180 days carries dialysis costs and utility for life (an
+approximation stated in docs/model.md). The ``trial`` setting gives the Impella arm the
+standard-care hazard from 180 days.
 """
 
 from __future__ import annotations
@@ -28,55 +35,84 @@ from hecon.engine import (
     rollback,
 )
 from hecon.models.danger_shock.config import ModelConfig
-from hecon.models.danger_shock.structure import ACUTE_YEARS, ARMS, MAX_AGE, acute_tree
-from hecon.survival import Weibull
+from hecon.models.danger_shock.structure import (
+    ACUTE_YEARS,
+    ARMS,
+    MAX_AGE,
+    acute_tree,
+    effect_multiplier,
+)
 
 Hazard = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def weibull_through(s1: np.ndarray, t1: float, s2: np.ndarray, t2: np.ndarray):
-    """Weibull (shape a, scale b) with S(t1) = s1 and S(t2) = s2: ln(-ln S) = a ln t - a ln b."""
-    y1, y2 = np.log(-np.log(s1)), np.log(-np.log(s2))
-    a = (y2 - y1) / (np.log(t2) - np.log(t1))
-    b = np.exp(np.log(t1) - y1 / a)
-    return a, b
+def crude_survival_uniform(rate: np.ndarray, start: float, lo: np.ndarray, hi: np.ndarray
+                           ) -> np.ndarray:
+    """Mean of exp(-rate (f - start)) over follow-up f uniform on [lo, hi] (lo >= start): the
+    expected crude proportion alive at each patient's own follow-up time under a constant
+    hazard from ``start``."""
+    rate, lo, hi = (np.asarray(x, dtype=float) for x in (rate, lo, hi))
+    x0, x1 = rate * (lo - start), rate * (hi - start)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = (np.exp(-x0) - np.exp(-x1)) / (x1 - x0)
+    return np.where(x1 - x0 < 1e-12, np.exp(-x0), mean)
 
 
-def _increments(p: ParamView, times: np.ndarray, arm: str, gp_hazard: Hazard) -> np.ndarray:
-    """Cumulative-hazard increments (n, T) of one arm's Weibull through its 180-day and
-    long-term anchors, floored by the general population (x ``smr_after_year1``)."""
-    a, b = weibull_through(1 - p[f"p_death_180_{arm}"], ACUTE_YEARS,
-                           1 - p[f"p_death_10y_{arm}"], p.followup_years_longterm)
-    t = times[None, :]
-    dH = np.diff(Weibull(shape=a, scale=b).cumhaz(times), axis=1)
-    mid = 0.5 * (t[:, :-1] + t[:, 1:])
-    age = p.age[:, None] + mid
-    male = np.broadcast_to(p.male[:, None], age.shape)
-    h_gp = gp_hazard(age.ravel(), male.ravel()).reshape(age.shape) * p.smr_after_year1[:, None]
-    return np.maximum(dH, h_gp * np.diff(t, axis=1))
+def followup_rate(q: np.ndarray, start: float, lo: np.ndarray, hi: np.ndarray,
+                  iterations: int = 100) -> np.ndarray:
+    """The constant hazard from ``start`` under which the expected crude proportion dead at a
+    follow-up uniform on [lo, hi] is ``q`` (vectorised bisection; the crude proportion alive
+    falls strictly with the hazard, from 1 at hazard 0)."""
+    q = np.asarray(q, dtype=float)
+    lo_r = np.zeros(np.broadcast(q, lo, hi).shape)
+    hi_r = np.full(lo_r.shape, 200.0)
+    for _ in range(iterations):
+        mid = 0.5 * (lo_r + hi_r)
+        dead = 1.0 - crude_survival_uniform(mid, start, lo, hi)
+        too_low = dead < q
+        lo_r = np.where(too_low, mid, lo_r)
+        hi_r = np.where(too_low, hi_r, mid)
+    return 0.5 * (lo_r + hi_r)
 
 
 def os_curves(p: ParamView, times: np.ndarray, arm: str, cfg: ModelConfig,
               gp_hazard: Hazard) -> np.ndarray:
     """Overall survival (n, T+1) on the time grid for one arm (and one sex via ``p.male``).
 
-    Each arm has its own Weibull. For the Impella arm the effect-duration setting decides what
-    happens after 180 days: ``lifetime`` keeps its own curve; ``trial`` switches to the
-    standard-care hazard; ``waning`` moves from its own to the standard-care hazard on the log
-    scale, linearly between the waning start and end times.
+    Cumulative hazard: the acute Weibull to 180 days (exact), the arm's calibrated constant
+    hazard to the end of follow-up (exact), then general-population hazard at the interval's
+    mid-age x ``smr_after_year1`` (x the effect multiplier in the Impella arm).
     """
-    dH = _increments(p, times, arm, gp_hazard)
-    if arm == "impella" and cfg.effect_duration != "lifetime":
-        soc = _increments(p, times, "soc", gp_hazard)
-        mid = 0.5 * (times[:-1] + times[1:])[None, :]
-        if cfg.effect_duration == "trial":
-            w = np.where(mid < ACUTE_YEARS, 0.0, 1.0)
-        else:
-            w = np.clip((mid - cfg.waning_start_years) /
-                        (cfg.waning_end_years - cfg.waning_start_years), 0, 1)
-            w = np.where(mid < ACUTE_YEARS, 0.0, w)
-        with np.errstate(divide="ignore"):
-            dH = np.exp((1 - w) * np.log(dH) + w * np.log(soc))
+    T = ACUTE_YEARS
+    t = np.asarray(times, dtype=float)[None, :]
+    t0, t1 = t[:, :-1], t[:, 1:]
+    hi = p.followup_max_years[:, None]
+    k = p.shape_acute_death[:, None]
+
+    def acute_H(x: np.ndarray, who: str) -> np.ndarray:
+        return -np.log1p(-p[f"p_death_180_{who}"][:, None]) * (np.minimum(x, T) / T) ** k
+
+    rate = {who: followup_rate(p[f"p_death_fu_given180_{who}"], T, p.followup_min_years,
+                               p.followup_max_years)[:, None] for who in ("impella", "soc")}
+    fu_len = np.clip(t1, T, hi) - np.clip(t0, T, hi)
+    bg_len = np.maximum(t1, hi) - np.maximum(t0, hi)
+    mid = 0.5 * (t0 + t1)
+    age = p.age[:, None] + mid
+    male = np.broadcast_to(p.male[:, None], age.shape)
+    h_bg = gp_hazard(age.ravel(), male.ravel()).reshape(age.shape) * p.smr_after_year1[:, None]
+    dH = acute_H(t1, arm) - acute_H(t0, arm)
+    if arm == "soc" or cfg.effect_duration == "trial":
+        return _survival(dH + rate["soc"] * fu_len + h_bg * bg_len)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(rate["soc"][:, 0] > 0, rate["impella"][:, 0] / rate["soc"][:, 0], 1.0)
+    # beyond follow-up: the effect multiplier at a time after the end of follow-up
+    mult = np.stack([np.broadcast_to(effect_multiplier(
+        p, arm, np.maximum(mid[0, j], p.followup_max_years), cfg, hr=ratio), ratio.shape)
+        for j in range(mid.shape[1])], axis=1)
+    return _survival(dH + rate["impella"] * fu_len + h_bg * bg_len * mult)
+
+
+def _survival(dH: np.ndarray) -> np.ndarray:
     H = np.concatenate([np.zeros((dH.shape[0], 1)), np.cumsum(dH, axis=1)], axis=1)
     return np.exp(-H)
 
@@ -141,4 +177,4 @@ class _WithAlive180:
         return out
 
 
-__all__ = ["Hybrid", "os_curves", "strategies", "weibull_through"]
+__all__ = ["Hybrid", "crude_survival_uniform", "followup_rate", "os_curves", "strategies"]

@@ -68,6 +68,14 @@ def summarise(model: DangerShockModel, results: Results, sample: int = 0) -> dic
     }
 
 
+def summary_extras(model: DangerShockModel) -> dict[str, Any]:
+    """Extra blocks of one country set's summary: ``validation`` (modelled against every
+    published survival figure, :mod:`hecon.models.danger_shock.validation`)."""
+    from hecon.models.danger_shock.validation import validation_records
+
+    return {"validation": validation_records(model)}
+
+
 def base_case_table(summary: dict[str, Any]) -> pd.DataFrame:
     """A printable table of one country set's base case."""
     rows = []

@@ -16,7 +16,7 @@ from hecon.models.danger_shock.analyses import Options
 from hecon.models.danger_shock.config import CHOICES, ModelConfig
 from hecon.models.danger_shock.inputs import default_inputs_dir, parameter_files
 from hecon.models.danger_shock.model import DangerShockModel
-from hecon.models.danger_shock.report import clean, format_summary, summarise
+from hecon.models.danger_shock.report import clean, format_summary, summarise, summary_extras
 from hecon.progress import Progress, silent
 from hecon.runfolder import is_stage, staged_run
 from hecon.scenarios import Scenario, did_you_mean, load_scenario, load_scenarios
@@ -86,6 +86,8 @@ def run_base(
             continue
         res = model.base_case()
         summ = summarise(model, res)
+        summ.update(summary_extras(model))
+        extra[f"validation_{model.country.key}.csv"] = pd.DataFrame(summ["validation"])
         summaries.append(summ)
         extra.update(_analyses(model, summ, analyses, opts))
         df = res.to_frame()
@@ -103,6 +105,7 @@ def run_base(
                   default_inputs_dir() / "danger_shock" / "countries.yaml"]
         if sc is not None and sc.file:
             files.append(Path(sc.file))
+        files.append(default_inputs_dir() / "danger_shock" / "validation_targets.csv")
         if "voi" in analyses:
             files.append(default_inputs_dir() / "danger_shock" / "population.yaml")
     run_name = name or (sc.name if sc is not None else "base_case")
@@ -146,7 +149,7 @@ def _analyses(model: DangerShockModel, summ: dict[str, Any], analyses: tuple[str
     if "psa" in analyses or "voi" in analyses:
         tables, design, results = an.run_psa(model, opts)
         out.update(tables)
-        summ["psa"] = an.psa_headline(model, results)
+        summ["psa"] = an.psa_headline(model, results, design, opts)
         if "voi" in analyses:
             v = an.run_voi(model, design, results, opts)
             out.update(v)

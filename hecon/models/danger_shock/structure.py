@@ -8,13 +8,15 @@
                               --(no RRT)                        -> [post-shock]
 
     long-term Markov from 180 days, monthly cycles, men and women run separately and weighted:
-        post-shock --(general-population hazard x SMR, x HR if the effect lasts)--> dead
+        post-shock --(general-population hazard x SMR x landmark HR(t) in the pump arm)--> dead
         dialysis   --(dialysis mortality, never below post-shock mortality)---------> dead
 
 Assumptions (docs/model.md lists them all): safety events, acute RRT and 180-day death are
-independent within an arm; deaths within 180 days follow a constant hazard that reproduces the
-arm's 180-day mortality (no digitised curve is available); dialysis dependence is decided at
-180 days and is permanent; no late onset of dialysis.
+independent within an arm; deaths within 180 days follow a Weibull hazard (same shape in both
+arms, calibrated to the standard-care median survival of 61 days) that reproduces each arm's
+180-day mortality; after 180 days the pump arm's hazard is multiplied by the landmark hazard
+ratio within the observed follow-up, and beyond it as the effect-duration setting says;
+dialysis dependence is decided at 180 days and is permanent; no late onset of dialysis.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from scipy.special import gamma as gamma_fn
+from scipy.special import gammainc
 
 from hecon.engine import (
     Branch,
@@ -39,24 +43,39 @@ from hecon.models.danger_shock.config import ModelConfig
 ACUTE_YEARS = 180 / 365.25  # the trial's primary end point, 180 days
 ARMS = {"impella": "Impella CP + standard care", "soc": "Standard care"}
 STATES = ["post_shock", "dialysis", "dead"]
+# the treatment effect beyond the observed follow-up, in the order of the structure weights
+EFFECT_STRUCTURES = ("stops", "wanes", "persists")
 MAX_AGE = 100.0
 
 Hazard = Callable[[np.ndarray, np.ndarray], np.ndarray]
 CumHazard = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def acute_decedent_years(p_death: np.ndarray) -> np.ndarray:
+def acute_survival(t: np.ndarray, p_death: np.ndarray, shape: np.ndarray | float = 1.0
+                   ) -> np.ndarray:
+    """Survival at times ``t`` (years, 0 <= t <= 180 days) in the acute phase: a Weibull with
+    the given shape through the arm's 180-day mortality, S(t) = (1 - p) ** ((t / T) ** shape).
+    Broadcasts ``t`` against the parameters."""
+    T = ACUTE_YEARS
+    return np.exp(np.log1p(-np.asarray(p_death, dtype=float)) * (np.asarray(t) / T) ** shape)
+
+
+def acute_decedent_years(p_death: np.ndarray, shape: np.ndarray | float = 1.0) -> np.ndarray:
     """Mean years alive in the acute phase among those who die by 180 days.
 
-    Constant hazard lam = -ln(1 - p) / T reproducing the 180-day mortality p; the mean time to
-    death given death before T is 1/lam - T (1 - p) / p (and T/2 as p -> 0).
+    Weibull S(t) = exp(-c (t/T)^k), c = -ln(1 - p), reproducing the 180-day mortality p; the
+    mean time to death given death before T is (int_0^T S dt - T S(T)) / p, with
+    int_0^T S dt = T Gamma(1/k) P(1/k, c) / (k c^(1/k)) (P: regularised lower incomplete gamma).
+    Shape 1 is the constant hazard (1/lam - T (1 - p) / p); as p -> 0 the mean is T k / (k + 1).
     """
     p = np.asarray(p_death, dtype=float)
+    k = np.asarray(shape, dtype=float)
     T = ACUTE_YEARS
     with np.errstate(divide="ignore", invalid="ignore"):
-        lam = -np.log1p(-p) / T
-        mean = 1.0 / lam - T * (1.0 - p) / p
-    mean = np.where(p < 1e-9, T / 2, mean)
+        c = -np.log1p(-p)
+        area = T * gamma_fn(1 / k) * gammainc(1 / k, c) / (k * c ** (1 / k))
+        mean = (area - T * (1.0 - p)) / p
+    mean = np.where(p < 1e-9, T * k / (k + 1), mean)
     return np.where(p >= 1.0, 0.0, mean)
 
 
@@ -77,8 +96,10 @@ def acute_tree(arm: str, cfg: ModelConfig) -> Chance:
                 "dies by 180 days",
                 p=lambda p: p[f"p_death_180_{a}"],
                 costs={"index_hospitalisation": lambda p: index_cost(p, a, survived=False)},
-                life_years=lambda p: acute_decedent_years(p[f"p_death_180_{a}"]),
-                qalys=lambda p: acute_decedent_years(p[f"p_death_180_{a}"]) * p.u_acute,
+                life_years=lambda p: acute_decedent_years(p[f"p_death_180_{a}"],
+                                                          p.shape_acute_death),
+                qalys=lambda p: acute_decedent_years(p[f"p_death_180_{a}"],
+                                                     p.shape_acute_death) * p.u_acute,
                 then=Terminal("dead"),
             ),
             Branch(
@@ -118,16 +139,45 @@ def index_cost(p: ParamView, arm: str, survived: bool) -> np.ndarray:
     return p[f"icu_days_{who}"] * p.c_icu_day + p[f"ward_days_{who}"] * p.c_ward_day
 
 
-def effect_multiplier(p: ParamView, arm: str, years_since_index: float, cfg: ModelConfig):
-    """Hazard ratio applied to long-term mortality in the Impella arm (1 for standard care)."""
-    if arm != "impella" or cfg.effect_duration == "trial":
+def effect_structure(p) -> np.ndarray:
+    """Index into :data:`EFFECT_STRUCTURES` (0 stops, 1 wanes, 2 persists) of each draw: the
+    uniform ``effect_structure_draw`` cut at the cumulative structure weights."""
+    draw = np.asarray(p["effect_structure_draw"], dtype=float)
+    stops = np.asarray(p["weight_effect_stops"], dtype=float)
+    wanes = stops + np.asarray(p["weight_effect_wanes"], dtype=float)
+    return np.where(draw < stops, 0, np.where(draw < wanes, 1, 2))
+
+
+def effect_multiplier(p: ParamView, arm: str, years_since_index, cfg: ModelConfig,
+                      hr=None):
+    """Hazard ratio applied to mortality after 180 days in the Impella arm (1 for standard care).
+
+    The landmark hazard ratio ``hr_death_longterm`` applies up to the end of the observed
+    follow-up (``followup_max_years``); beyond it the effect stops (``followup``), wanes
+    (log-HR linear from full at ``waning_start_years`` to none at ``waning_end_years``),
+    persists (``lifetime``), or, for ``averaged``, whichever of the three the draw's
+    structure is. ``waning`` and ``lifetime`` describe the whole time after 180 days;
+    ``trial`` has no effect after 180 days. ``years_since_index`` is a number or one per
+    draw; ``hr`` replaces ``hr_death_longterm`` (the partitioned-survival structure passes its
+    own calibrated ratio).
+    """
+    mode = cfg.effect_duration
+    if arm != "impella" or mode == "trial":
         return 1.0
-    hr = p.hr_death_longterm
-    if cfg.effect_duration == "lifetime":
+    hr = p.hr_death_longterm if hr is None else hr
+    if mode == "lifetime":
         return hr
     t0, t1 = cfg.waning_start_years, cfg.waning_end_years
-    w = float(np.clip((years_since_index - t0) / (t1 - t0), 0.0, 1.0))
-    return np.exp((1.0 - w) * np.log(hr))  # log-HR fades linearly from full to none
+    w = np.clip((np.asarray(years_since_index, dtype=float) - t0) / (t1 - t0), 0.0, 1.0)
+    wanes = np.exp((1.0 - w) * np.log(hr))  # log-HR fades linearly from full to none
+    if mode == "waning":
+        return wanes
+    if mode == "followup":
+        beyond = 1.0
+    else:
+        k = effect_structure(p)
+        beyond = np.where(k == 0, 1.0, np.where(k == 1, wanes, hr))
+    return np.where(years_since_index < p.followup_max_years, hr, beyond)
 
 
 def long_term_model(arm: str, cfg: ModelConfig, gp_cumhaz: CumHazard,
