@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from hecon import __version__
 from hecon.errors import HeconError, InputError
 
-ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa")
+ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa", "budget")
 JOBS = {  # the analyses each sub-command runs (the base case always)
     "dsa": ("base", "oneway"),
     "psa": ("base", "psa"),
     "voi": ("base", "psa", "voi"),
     "gsa": ("base", "gsa"),
+    "budget": ("base", "budget"),
 }
 
 
@@ -111,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
         if job == "gsa":
             p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
 
+    _budget_parser(sub)
+
     rep = sub.add_parser("report", help="rebuild the Excel workbook of a run folder",
                          description="Rebuild <RUN_DIR>/hecon_report.xlsx from what the run "
                          "folder holds.")
@@ -124,6 +127,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _budget_parser(sub: argparse._SubParsersAction) -> None:
+    """``hecon budget``: budget impact per calendar year for a hospital or a payer."""
+    p = sub.add_parser(
+        "budget", help="budget impact per year for a hospital or a payer (ISPOR 2014)",
+        description="Undiscounted costs per calendar year with and without the pump, counting "
+        "every earlier cohort's survivors; payer and hospital (index admission) perspectives; "
+        "PSA interval and a one-way on device price, uptake and patients. Writes "
+        "budget_impact_<country>.csv, budget_oneway_<country>.csv, a PNG and the workbook.")
+    _common(p)
+    _analysis_options(p)
+    p.set_defaults(draws=1000)
+    g = p.add_argument_group("budget")
+    g.add_argument("--patients", help="eligible patients per year: a number (e.g. one "
+                   "hospital's), or 'country' (default, derived in inputs/danger_shock/"
+                   "budget.yaml) or 'hospital' (the default hospital size there)")
+    g.add_argument("--years", type=_positive, help="calendar years (default 5)")
+    g.add_argument("--uptake", help="share treated with the pump by year, e.g. "
+                   "0.3,0.6,0.8,0.9,0.9 (default); the last value continues for later years")
+    g.add_argument("--perspective", choices=["payer", "hospital"], default="payer",
+                   help="headline perspective (the tables hold both; default payer)")
+
+
+def _budget_options(opts: object, args: argparse.Namespace) -> object:
+    from dataclasses import asdict
+
+    from hecon.models.danger_shock.budget import BudgetOptions
+
+    patients: float | str | None = args.patients
+    if patients is not None and patients not in ("country", "hospital"):
+        try:
+            patients = float(patients)
+        except ValueError:
+            raise InputError(f"--patients must be a number, 'country' or 'hospital', got "
+                             f"{args.patients!r}") from None
+    uptake = None
+    if args.uptake is not None:
+        try:
+            uptake = [float(x) for x in args.uptake.split(",") if x.strip()]
+        except ValueError:
+            raise InputError(f"--uptake must be shares separated by commas, got "
+                             f"{args.uptake!r}") from None
+    return BudgetOptions(**asdict(opts), patients=patients, years=args.years, uptake=uptake,
+                         perspective=args.perspective)
+
+
 def _options(args: argparse.Namespace) -> object:
     from hecon.models.danger_shock.analyses import Options
     from hecon.progress import bars, silent
@@ -134,10 +182,11 @@ def _options(args: argparse.Namespace) -> object:
         pair = tuple(x.strip() for x in two.split(","))
         if len(pair) != 2:
             raise InputError(f"--two-way needs two parameter names A,B, got {two!r}")
-    return Options(psa_draws=args.draws, seed=args.seed, sobol_n=args.sobol_n,
+    opts = Options(psa_draws=args.draws, seed=args.seed, sobol_n=args.sobol_n,
                    gsa_method=getattr(args, "method", "sobol"), chunk_size=args.chunk_size,
                    backend=args.backend, workers=args.workers, scheduler=args.scheduler,
                    two_way=pair, progress=silent if args.quiet else bars)
+    return _budget_options(opts, args) if args.command == "budget" else opts
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
