@@ -168,6 +168,9 @@ def _budget_options(opts: object, args: argparse.Namespace) -> object:
         except ValueError:
             raise InputError(f"--uptake must be shares separated by commas, got "
                              f"{args.uptake!r}") from None
+        bad = [u for u in uptake if not 0 <= u <= 1]
+        if bad or not uptake:
+            raise InputError(f"--uptake needs shares between 0 and 1, got {args.uptake!r}")
     return BudgetOptions(**asdict(opts), patients=patients, years=args.years, uptake=uptake,
                          perspective=args.perspective)
 
