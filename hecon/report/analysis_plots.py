@@ -224,7 +224,8 @@ def budget_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | Non
         return None
     t = pd.read_csv(path)
     cur = info["currency"]
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.2))
+    fig.subplots_adjust(wspace=0.4)
     x = t["year"].to_numpy()
     for k, (col, label, colour) in enumerate((
             ("budget_impact", "payer (all health-care costs)", "#4C72B0"),

@@ -204,7 +204,9 @@ def costs_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
         strategies = list(dict.fromkeys(cb["strategy"]))
         inc = s.get("incremental", {})
         pair = (inc.get("intervention"), inc.get("comparator"))
-        cats = list(dict.fromkeys(cb["category"]))
+        order = [*CATEGORY_WORDS, "total"]
+        cats = sorted(dict.fromkeys(cb["category"]),
+                      key=lambda c: order.index(c) if c in order else len(CATEGORY_WORDS))
         table = pd.DataFrame({"Cost category": [
             "Total" if c == "total" else words(c) for c in cats]})
         for st in strategies:
