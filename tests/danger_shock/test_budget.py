@@ -126,6 +126,18 @@ def test_year1_budget_impact_is_a_hand_calculation(model):
         pytest.approx((200_000 - 100_000) * treated, rel=1e-9)
 
 
+def test_chunks_give_identical_results(model):
+    from hecon.design import Design
+
+    d = Design.psa(model.table, 7, 3)
+    one = budget.per_patient(model, d, 2)
+    chunked = budget.per_patient_chunked(model, d, 2, chunk_size=3)
+    for s in (IMP, SOC):
+        for c, v in one[s].costs.items():
+            np.testing.assert_array_equal(chunked[s].costs[c], v)
+        np.testing.assert_array_equal(chunked[s].alive, one[s].alive)
+
+
 def test_eligible_patients_follow_the_stated_derivation():
     data = yaml.safe_load(budget.budget_file().read_text())
     inc = {k: v["value"] for k, v in data["incidence"].items()}
@@ -222,3 +234,18 @@ def test_bad_budget_arguments_exit_2_without_output(tmp_path, capsys, args, word
         assert code == 2
         assert words in capsys.readouterr().err
     assert not (out / "budget_impact_dk.csv").exists()
+
+
+def test_perspective_and_population_choices(model):
+    files, head = budget.run_budget(model, budget.BudgetOptions(
+        psa_draws=0, patients="hospital", perspective="hospital", years=3))
+    t = files["budget_impact_dk.csv"]
+    assert head["population"] == "hospital" and head["years"] == 3 and len(t) == 3
+    assert t["patients_eligible"].iloc[0] == budget.eligible_per_year("dk")["hospital"]
+    assert head["cumulative_impact"] == pytest.approx(
+        t["hospital_budget_impact"].sum(), rel=1e-12)
+    text = budget.format_budget({"currency": "DKK", "budget": head})
+    assert "hospital" in text and "3 years" in text
+    st = budget.settings(model, budget.BudgetOptions())
+    assert st["population"] == "country"
+    assert st["patients"] == pytest.approx(budget.eligible_per_year("dk")["country"])

@@ -188,6 +188,18 @@ def per_patient(model: DangerShockModel, design: Design, years: int) -> dict[str
     return out
 
 
+def per_patient_chunked(model: DangerShockModel, design: Design, years: int,
+                        chunk_size: int = 10_000) -> dict[str, PerPatient]:
+    """:func:`per_patient` in chunks of rows (bounds memory; identical results)."""
+    if design.n <= chunk_size:
+        return per_patient(model, design, years)
+    parts = [per_patient(model, c, years) for c in design.chunks(chunk_size)]
+    return {s: PerPatient({c: np.concatenate([p[s].costs[c] for p in parts])
+                           for c in parts[0][s].costs},
+                          np.concatenate([p[s].alive for p in parts]))
+            for s in parts[0]}
+
+
 def _row(pp: dict[str, PerPatient], i: int) -> dict[str, PerPatient]:
     return {s: PerPatient({c: v[i] for c, v in p.costs.items()}, p.alive[i])
             for s, p in pp.items()}
@@ -223,7 +235,8 @@ def run_budget(model: DangerShockModel, opts: Options | None = None,
     draws = getattr(opts, "psa_draws", 0)
     if draws:
         dp = Design.psa(model.table, draws, opts.seed)
-        iv = _impact(per_patient(model, dp, years), st).interval(0.95)
+        pp_draws = per_patient_chunked(model, dp, years, getattr(opts, "chunk_size", 10_000))
+        iv = _impact(pp_draws, st).interval(0.95)
         table = table.merge(iv, on="year")
     table.insert(1, "currency", cur)
     price = model.prepare(d)["c_device"]
