@@ -249,3 +249,22 @@ def test_perspective_and_population_choices(model):
     st = budget.settings(model, budget.BudgetOptions())
     assert st["population"] == "country"
     assert st["patients"] == pytest.approx(budget.eligible_per_year("dk")["country"])
+
+
+@pytest.mark.parametrize("old, new, parameter", [
+    ("    value: 0.284\n", "    value: 1.284\n", "danger_like_share"),
+    ("    value: 5.9\n", "    value: -5.9\n", "dk.population_millions"),
+    ("    value: 13.5\n", "    value: many\n", "reference_population_millions"),
+])
+def test_bad_budget_file_names_file_and_parameter(tmp_path, old, new, parameter):
+    from hecon.errors import InputError
+
+    folder = tmp_path / "danger_shock"
+    folder.mkdir()
+    text = budget.budget_file().read_text()
+    assert old in text
+    (folder / "budget.yaml").write_text(text.replace(old, new, 1))
+    with pytest.raises(InputError) as e:
+        budget.eligible_per_year("dk", tmp_path)
+    assert e.value.parameter == parameter
+    assert e.value.file.endswith("budget.yaml")
