@@ -138,6 +138,9 @@ def _budget_parser(sub: argparse._SubParsersAction) -> None:
     _common(p)
     _analysis_options(p)
     p.set_defaults(draws=1000)
+    for action in p._actions:
+        if action.dest == "draws":
+            action.help = "PSA draws for the budget interval (default 1000)"
     g = p.add_argument_group("budget")
     g.add_argument("--patients", help="eligible patients per year: a number (e.g. one "
                    "hospital's), or 'country' (default, derived in inputs/danger_shock/"
