@@ -10,12 +10,13 @@ from pathlib import Path
 from hecon import __version__
 from hecon.errors import HeconError, InputError
 
-ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa")
+ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa", "budget")
 JOBS = {  # the analyses each sub-command runs (the base case always)
     "dsa": ("base", "oneway"),
     "psa": ("base", "psa"),
     "voi": ("base", "psa", "voi"),
     "gsa": ("base", "gsa"),
+    "budget": ("base", "budget"),
 }
 
 
@@ -183,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
         if job == "voi":
             _evsi_options(p)
 
+    _budget_parser(sub)
+
     rep = sub.add_parser("report", help="rebuild the Excel workbook of a run folder",
                          description="Rebuild <RUN_DIR>/hecon_report.xlsx from what the run "
                          "folder holds.")
@@ -198,6 +201,57 @@ def build_parser() -> argparse.ArgumentParser:
     scen.add_argument("--inputs", help="parameter table replacing the default inputs")
     scen.add_argument("--out", help="output folder (default outputs/scenarios)")
     return parser
+
+
+def _budget_parser(sub: argparse._SubParsersAction) -> None:
+    """``hecon budget``: budget impact per calendar year for a hospital or a payer."""
+    p = sub.add_parser(
+        "budget", help="budget impact per year for a hospital or a payer (ISPOR 2014)",
+        description="Undiscounted costs per calendar year with and without the pump, counting "
+        "every earlier cohort's survivors; payer and hospital (index admission) perspectives; "
+        "PSA interval and a one-way on device price, uptake and patients. Writes "
+        "budget_impact_<country>.csv, budget_oneway_<country>.csv, a PNG and the workbook.")
+    _common(p)
+    _analysis_options(p)
+    p.set_defaults(draws=1000)
+    for action in p._actions:
+        if action.dest == "draws":
+            action.help = "PSA draws for the budget interval (default 1000)"
+    g = p.add_argument_group("budget")
+    g.add_argument("--patients", help="eligible patients per year: a number (e.g. one "
+                   "hospital's), or 'country' (default, derived in inputs/danger_shock/"
+                   "budget.yaml) or 'hospital' (the default hospital size there)")
+    g.add_argument("--years", type=_positive, help="calendar years (default 5)")
+    g.add_argument("--uptake", help="share treated with the pump by year, e.g. "
+                   "0.3,0.6,0.8,0.9,0.9 (default); the last value continues for later years")
+    g.add_argument("--perspective", choices=["payer", "hospital"], default="payer",
+                   help="headline perspective (the tables hold both; default payer)")
+
+
+def _budget_options(opts: object, args: argparse.Namespace) -> object:
+    from dataclasses import asdict
+
+    from hecon.models.danger_shock.budget import BudgetOptions
+
+    patients: float | str | None = args.patients
+    if patients is not None and patients not in ("country", "hospital"):
+        try:
+            patients = float(patients)
+        except ValueError:
+            raise InputError(f"--patients must be a number, 'country' or 'hospital', got "
+                             f"{args.patients!r}") from None
+    uptake = None
+    if args.uptake is not None:
+        try:
+            uptake = [float(x) for x in args.uptake.split(",") if x.strip()]
+        except ValueError:
+            raise InputError(f"--uptake must be shares separated by commas, got "
+                             f"{args.uptake!r}") from None
+        bad = [u for u in uptake if not 0 <= u <= 1]
+        if bad or not uptake:
+            raise InputError(f"--uptake needs shares between 0 and 1, got {args.uptake!r}")
+    return BudgetOptions(**asdict(opts), patients=patients, years=args.years, uptake=uptake,
+                         perspective=args.perspective)
 
 
 def _options(args: argparse.Namespace, plugin: object = None) -> object:
@@ -221,12 +275,13 @@ def _options(args: argparse.Namespace, plugin: object = None) -> object:
         pair = tuple(x.strip() for x in two.split(","))
         if len(pair) != 2:
             raise InputError(f"--two-way needs two parameter names A,B, got {two!r}")
-    return Options(psa_draws=args.draws, seed=args.seed, sobol_n=args.sobol_n,
+    opts = Options(psa_draws=args.draws, seed=args.seed, sobol_n=args.sobol_n,
                    gsa_method=getattr(args, "method", "sobol"), chunk_size=args.chunk_size,
                    backend=args.backend, workers=args.workers, scheduler=args.scheduler,
                    two_way=pair, progress=silent if args.quiet else bars,
                    evsi_n=getattr(args, "evsi_n", ()),
                    evsi_group=getattr(args, "evsi_group", None))
+    return _budget_options(opts, args) if args.command == "budget" else opts
 
 
 def _run_name(args: argparse.Namespace) -> str:

@@ -258,6 +258,45 @@ def sobol_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None
     return _save(fig, run_dir / f"sobol_{country}.png")
 
 
+def budget_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | None:
+    """Net budget impact per calendar year (payer and hospital bars, with the PSA interval
+    when present) and its cumulative total."""
+    path = run_dir / f"budget_impact_{country}.csv"
+    if not path.is_file():
+        return None
+    t = pd.read_csv(path)
+    cur = info["currency"]
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.2))
+    fig.subplots_adjust(wspace=0.4)
+    x = t["year"].to_numpy()
+    for k, (col, label, colour) in enumerate((
+            ("budget_impact", "payer (all health-care costs)", "#4C72B0"),
+            ("hospital_budget_impact", "hospital (index admission)", "#DD8452"))):
+        err = None
+        if f"{col}_low" in t:
+            err = np.abs(np.vstack([t[col] - t[f"{col}_low"], t[f"{col}_high"] - t[col]]))
+        ax.bar(x + (k - 0.5) * 0.38, t[col], width=0.38, yerr=err, capsize=3, color=colour,
+               label=label)
+        cum = f"cumulative_{col}" if col == "budget_impact" else \
+            "hospital_cumulative_budget_impact"
+        ax2.plot(x, t[cum], marker="o", color=colour, label=label)
+        if f"{cum}_low" in t:
+            ax2.fill_between(x, t[f"{cum}_low"], t[f"{cum}_high"], color=colour, alpha=0.15)
+    ax.axhline(0, color="black", lw=0.8)
+    for a in (ax, ax2):
+        a.yaxis.set_major_formatter(_money(cur))
+        a.set_xticks(x)
+        a.set_xlabel("Calendar year after adoption")
+        a.grid(axis="y", alpha=0.3)
+        a.legend(fontsize=8)
+    n = t["patients_eligible"].iloc[0]
+    ax.set(ylabel=f"Net budget impact ({cur}, undiscounted)",
+           title=f"Per year, {n:,.0f} eligible patients a year, {country.upper()}")
+    ax2.set(ylabel=f"Cumulative net budget impact ({cur})", title="Cumulative (shaded: 95% "
+            "interval over PSA draws)" if "budget_impact_low" in t else "Cumulative")
+    return _save(fig, run_dir / f"budget_impact_{country}.png")
+
+
 def analysis_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> list[Path]:
     """Every uncertainty-analysis plot the run folder has data for (labels from the model's
     report texts: ``texts``, else those in summary.json)."""
@@ -267,7 +306,7 @@ def analysis_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> 
     for country, info in _countries(run_dir).items():
         info = {**tx, **info}  # the set's currency and thresholds, the model's words
         for f in (tornado_plot, tornado_icer_plot, headroom_plot, ce_plane_plot, ceac_plot,
-                  evpi_plot, evsi_plot, sobol_plot):
+                  evpi_plot, evsi_plot, sobol_plot, budget_plot):
             p = f(run_dir, country, info)
             if p is not None:
                 paths.append(p)

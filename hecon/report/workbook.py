@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from hecon.io_safe import atomic_write, neutralise
 from hecon.plugin import resolve_texts
 from hecon.report import sections
+from hecon.report.budget_sheet import add_budget_sheets
 from hecon.report.sheets import (
     BOLD,
     PROB_FORMAT,
@@ -307,6 +308,7 @@ def build_workbook(run_dir: str | Path, out: str | Path | None = None,
     if scen is not None:
         scenarios_sheet(wb, scen)
     sections.add_analysis_sheets(wb, run_dir, summary)
+    add_budget_sheets(wb, run_dir, summary)
     trace_sheets(wb, run_dir)
     run_sheet(wb, manifest)
     path = Path(out) if out else run_dir / REPORT_NAME

@@ -22,7 +22,7 @@ from hecon.runfolder import is_stage, staged_run
 from hecon.scenarios import Scenario, did_you_mean, load_scenario, load_scenarios
 
 COUNTRIES = CHOICES["country"]
-ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa")
+ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa", "budget")
 
 
 def scenarios_dir() -> Path:
@@ -108,6 +108,8 @@ def run_base(
         files.append(default_inputs_dir() / "danger_shock" / "validation_targets.csv")
         if "voi" in analyses:
             files.append(default_inputs_dir() / "danger_shock" / "population.yaml")
+        if "budget" in analyses:
+            files.append(default_inputs_dir() / "danger_shock" / "budget.yaml")
     run_name = name or (sc.name if sc is not None else "base_case")
     folder = Path(out) if out else Path("outputs") / run_name
     primary = summaries[0]
@@ -166,6 +168,11 @@ def _analyses(model: DangerShockModel, summ: dict[str, Any], analyses: tuple[str
                 for k, x in summ["voi"]["evpi_per_person"].items()}
     if "gsa" in analyses:
         out.update(an.run_gsa(model, opts))
+    if "budget" in analyses:
+        from hecon.models.danger_shock.budget import run_budget
+
+        files, summ["budget"] = run_budget(model, opts)
+        out.update(files)
     return out
 
 
@@ -270,6 +277,10 @@ def format_analyses(summary: dict[str, Any]) -> str:
                 f"EVPI at {cur} {float(w):,.0f}/QALY: {cur} {x:,.0f} per patient; "
                 f"{cur} {v['evpi_population'][w]:,.0f} for {pop['incidence_per_year']:,.0f} "
                 f"patients/year over {pop['decision_years']} years (incidence is an assumption)")
+    if "budget" in summary:
+        from hecon.models.danger_shock.budget import format_budget
+
+        lines.append(format_budget(summary))
     return "\n".join(lines)
 
 
