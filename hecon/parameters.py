@@ -50,7 +50,11 @@ NUMERIC = (
     "high",
 )
 TEXT = ("name", "description", "unit", "distribution", "group", "source")
-COLUMNS = (*TEXT, *NUMERIC)
+# columns a table may carry beside the parameter columns: ``country`` selects the rows of one
+# country set (see :meth:`ParameterTable.read`); the others are written by hecon's own outputs
+# (the live Excel model's defined names, a run's parameters.csv) and are not read
+OPTIONAL = ("country", "defined_name", "file", "row", "dist_text")
+COLUMNS = (*TEXT, *NUMERIC, *OPTIONAL)
 KINDS = ("fixed", "beta", "gamma", "lognormal", "normal", "uniform", "triangular", "dirichlet")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 UNIT_01 = ("probability", "proportion")
@@ -133,6 +137,7 @@ class Parameter:
     alpha: float | None = None  # dirichlet count
     file: str = "<table>"
     row: int = 0
+    given: tuple[tuple[str, float], ...] = ()  # distribution columns as written in the table
 
     @property
     def distribution(self) -> str:
@@ -143,6 +148,27 @@ class Parameter:
     def uncertain(self) -> bool:
         """True unless the parameter is fixed."""
         return self.distribution != "fixed"
+
+    def input_row(self) -> dict[str, Any]:
+        """The parameter as a row of the input table's columns (explicit distribution
+        parameters, full precision), so that reading the row back gives the same parameter."""
+        row: dict[str, Any] = {"name": self.name, "description": self.description,
+                               "value": self.value, "unit": self.unit,
+                               "distribution": self.distribution}
+        if self.given:  # as the table gave them (se, ci, counts, ...)
+            row.update(dict(self.given))
+            if self.group:
+                row["group"] = self.group
+        elif self.group:
+            row.update(alpha=self.alpha, group=self.group)
+        elif self.dist.kind == "normal":
+            row["se"] = self.dist.p["sd"]
+        elif self.dist.kind != "fixed":
+            row.update(self.dist.p)
+        if self.low is not None and self.high is not None:
+            row.update(low=self.low, high=self.high)
+        row["source"] = self.source
+        return row
 
     def one_way_range(self) -> tuple[float, float] | None:
         """(low, high) for one-way analysis, or None if the parameter is left out."""
@@ -383,6 +409,8 @@ def parse_row(raw: dict, file: str, row: int) -> Parameter:
         r["alpha"],
         file,
         row,
+        tuple((c, x) for c, x in r.items()
+              if x is not None and c not in ("value", "low", "high")),
     )
 
 
@@ -449,7 +477,8 @@ def _xml_refused(exc: BaseException) -> bool:
 
 
 def _sheet_rows(path: Path) -> list[tuple[int, tuple]]:
-    """(row number, cell values) of the first worksheet's non-empty rows, read as stored values
+    """(row number, cell values) of the parameter sheet's non-empty rows (the sheet named
+    'Inputs' if there is one, else the first visible sheet), read as stored values
     (no formula is evaluated: ``data_only=False`` shows formulas, which are errors)."""
     import zipfile
 
@@ -484,7 +513,12 @@ def _sheet_rows(path: Path) -> list[tuple[int, tuple]]:
         sheets = wb.worksheets
         if not sheets:
             raise InputError("the workbook has no worksheet", file=str(path))
-        ws = sheets[0]
+        named = [w for w in sheets if w.title.strip().lower() == "inputs"]
+        visible = [w for w in sheets if getattr(w, "sheet_state", "visible") == "visible"]
+        if not (named or visible):
+            raise InputError("the workbook has no visible worksheet", file=str(path))
+        ws = (named or visible)[0]
+        sheets = [ws] + [w for w in sheets if w is not ws]
         ws.reset_dimensions()  # do not trust a stored dimension (it could claim 16384 columns)
         out: list[tuple[int, tuple]] = []
         for i, cells in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -497,8 +531,8 @@ def _sheet_rows(path: Path) -> list[tuple[int, tuple]]:
             cols = {_text(h).lower() for h in head if isinstance(h, str)}
             if {"name", "value"} <= cols:
                 raise InputError(
-                    f"sheet {other.title!r} also looks like a parameter table, but only the "
-                    f"first sheet ({ws.title!r}) is read; put every parameter on one sheet or "
+                    f"sheet {other.title!r} also looks like a parameter table, but only "
+                    f"sheet {ws.title!r} is read; put every parameter on one sheet or "
                     "use one file per table",
                     file=str(path),
                 )
@@ -564,8 +598,28 @@ def check_header(header: list[str], file: str) -> None:
         raise InputError(f"unknown column {unknown[0]!r}{hint}", file=file, row=1)
 
 
-def read_file(path: str | Path) -> list[Parameter]:
-    """Read and validate one CSV or XLSX parameter file."""
+def _select_country(records: list[tuple[int, dict]], country: str | None,
+                    file: str) -> list[tuple[int, dict]]:
+    """The rows of one country set when the table has a ``country`` column."""
+    keys = {_text(rec.get("country")).lower() for _, rec in records}
+    keys.discard("")
+    if country is None:
+        if len(keys) > 1:
+            raise InputError(f"the table holds the parameters of several country sets "
+                             f"({', '.join(sorted(keys))}); choose one (--country)", file=file)
+        return records
+    want = country.strip().lower()
+    if keys and want not in keys:
+        raise InputError(f"the table's country column has no rows for {country!r} (it has "
+                         f"{', '.join(sorted(keys))})", file=file)
+    return [(i, rec) for i, rec in records
+            if _text(rec.get("country")).lower() in ("", want)]
+
+
+def read_file(path: str | Path, country: str | None = None) -> list[Parameter]:
+    """Read and validate one CSV or XLSX parameter file. A table with a ``country`` column
+    holds several country sets: ``country`` selects its rows (rows with an empty country
+    cell belong to every set)."""
     path = Path(path)
     try:
         if not path.exists():
@@ -589,7 +643,10 @@ def read_file(path: str | Path) -> list[Parameter]:
         raise InputError("a parameter table must be .csv or .xlsx", file=str(path))
     _, head = next(records)
     check_header(head["__header__"], str(path))
-    params = [parse_row(rec, str(path), i) for i, rec in records]
+    rows = list(records)
+    if "country" in head["__header__"]:
+        rows = _select_country(rows, country, str(path))
+    params = [parse_row(rec, str(path), i) for i, rec in rows]
     if not params:
         raise InputError("no parameter rows below the header", file=str(path))
     return params
@@ -675,8 +732,9 @@ class ParameterTable:
                     )
 
     @classmethod
-    def read(cls, *paths: str | Path) -> ParameterTable:
-        """Read CSV/XLSX files, or folders of them (see :func:`folder_files`)."""
+    def read(cls, *paths: str | Path, country: str | None = None) -> ParameterTable:
+        """Read CSV/XLSX files, or folders of them (see :func:`folder_files`); ``country``
+        selects one country set's rows in tables with a ``country`` column."""
         params: list[Parameter] = []
         if not paths:
             raise InputError("no parameter files given")
@@ -688,10 +746,16 @@ class ParameterTable:
                 raise _os_error(exc, path) from None
             if is_dir:
                 for f in folder_files(path):
-                    params += read_file(f)
+                    params += read_file(f, country)
             else:
-                params += read_file(path)
+                params += read_file(path, country)
         return cls(params)
+
+    def to_input_frame(self) -> pd.DataFrame:
+        """The table in the input columns (:meth:`Parameter.input_row`), readable by
+        :meth:`read` and giving the same parameters back."""
+        cols = [c for c in COLUMNS if c not in OPTIONAL]
+        return pd.DataFrame([p.input_row() for p in self], columns=cols)
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame, file: str = "<frame>") -> ParameterTable:

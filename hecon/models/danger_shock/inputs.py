@@ -111,5 +111,5 @@ def load_parameters(country: Country, inputs_dir: Path | None = None,
     """The parameter table of a country set; ``override`` replaces it by a user's table
     (a CSV/XLSX file or a folder of them)."""
     if override is not None:
-        return ParameterTable.read(override)
+        return ParameterTable.read(override, country=country.key)
     return ParameterTable.read(*parameter_files(country, inputs_dir))
