@@ -121,7 +121,7 @@ def main() -> None:
     from hecon.analysis import voi
 
     print(f"\n3. EVPPI of all {k} parameters from {args.draws:,} draws (goal < 10 s)")
-    c, q = res.matrix("cost"), res.matrix("qalys")
+    c, q = res.outcome_matrix("cost"), res.outcome_matrix("qalys")
     nb = WTP * q - c
     values = d.to_frame().drop(columns=["label"])[model.table.uncertain_names]
     ev, t_e, m_e = measure(lambda: voi.evppi_table(nb, values))

@@ -186,6 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     _budget_parser(sub)
 
+    xl = sub.add_parser("excel", help="write the live Excel formula model of the base case",
+                        description="Write hecon_model.xlsx: the base case of the flagship "
+                        "model in worksheet formulas (named inputs, trace per arm and sex, "
+                        "results as defined names), readable back with --inputs.")
+    xl.add_argument("--country", action="append", help="country set (repeatable; default all)")
+    xl.add_argument("--inputs", help="parameter table replacing the default inputs")
+    xl.add_argument("--out", default="outputs/hecon_model.xlsx",
+                    help="the workbook to write (default outputs/hecon_model.xlsx)")
+    xl.add_argument("--model", metavar="NAME_OR_PATH", help="model (default danger_shock)")
+
     rep = sub.add_parser("report", help="rebuild the Excel workbook of a run folder",
                          description="Rebuild <RUN_DIR>/hecon_report.xlsx from what the run "
                          "folder holds.")
@@ -340,6 +350,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         texts = _texts(plugin, stage.path)
         all_plots(stage.path, texts=texts)
         build_workbook(stage.path, texts=texts)
+        live = getattr(plugin, "live_model", None)
+        if callable(live) and job == "run" and not args.scenario:  # the base case in formulas
+            live(stage.path, [s["country"] for s in summaries], args.inputs)
     format_summary = getattr(plugin, "format_summary", runner.format_summary)
     format_analyses = getattr(plugin, "format_analyses", None) or (
         lambda s: runner.format_analyses(s, texts.get("parameter_labels")))
@@ -354,6 +367,26 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         if extra:
             print(extra)
     print(f"\nResults written to {folder}/ (workbook: {folder}/hecon_report.xlsx)")
+    return 0
+
+
+def _excel(args: argparse.Namespace, argv: list[str]) -> int:
+    from hecon.plugin import load_plugin
+
+    plugin = load_plugin(args.model)
+    live = getattr(plugin, "live_model", None)
+    if not callable(live):
+        raise InputError(f"model {plugin.name!r} has no live Excel model")
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise InputError(f"--out must name an .xlsx file, got {args.out!r}")
+    if out.is_dir():
+        raise InputError(f"--out {args.out!r} is a folder; name the .xlsx file to write")
+    sets = args.country or list(plugin.sets())
+    written = live(out.parent, sets, args.inputs)
+    if written.name != out.name:
+        written = written.replace(out)
+    print(f"Live Excel model written to {written}")
     return 0
 
 
@@ -411,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    jobs = {"run": _run, "scenarios": _scenarios, "report": _report,
+    jobs = {"run": _run, "scenarios": _scenarios, "report": _report, "excel": _excel,
             **{j: _run for j in JOBS}}
     try:
         return jobs[args.command](args, argv)

@@ -391,7 +391,7 @@ def run_psa(plugin: Any, model: Any, info: SetInfo, opts: Any
     r = _evaluate(model, d, opts, f"PSA {c.upper()}")
     names = list(r.strategies)
     a, b = _sides(plugin, r)
-    costs, qalys = r.matrix("cost"), r.matrix("qalys")
+    costs, qalys = r.outcome_matrix("cost"), r.outcome_matrix("qalys")
     grid = wtp_grid(info, opts.wtp_points)
     draws = pd.DataFrame({"draw": np.arange(d.n)})
     for s in names:
@@ -422,7 +422,7 @@ def run_voi(plugin: Any, model: Any, info: SetInfo, design: Design, results: Res
 
     c = info.key
     names = list(results.strategies)
-    costs, qalys = results.matrix("cost"), results.matrix("qalys")
+    costs, qalys = results.outcome_matrix("cost"), results.outcome_matrix("qalys")
     pop = plugin.population(model) if hasattr(plugin, "population") else None
     n_pop = pop["discounted_patients"] if pop else None
     loss = psa.expected_loss(costs, qalys, names, wtp_grid(info, opts.wtp_points))

@@ -33,7 +33,7 @@ def test_evsi_rises_and_stays_below_evppi(flagship):
     assert t["n"].tolist() == list(SIZES)
     assert (t["parameter"] == "hr_death_longterm").all()
     w = model.country.wtp[0]
-    nb = w * results.matrix("qalys") - results.matrix("cost")
+    nb = w * results.outcome_matrix("qalys") - results.outcome_matrix("cost")
     ev = voi.evppi(nb, design.column("hr_death_longterm"))
     v, se = t["evsi"].to_numpy(), t["se"].to_numpy()
     assert (v >= 0).all()

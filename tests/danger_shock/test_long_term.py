@@ -313,7 +313,8 @@ def test_psm_psa_runs_and_its_curves_are_coherent_in_every_draw():
         S = psm.os_curves(p, times, arm, m.config, m.country.gp_hazard)
         assert np.all(np.isfinite(S)) and np.all(np.diff(S, axis=1) <= 0)
     r = m.evaluate(Design.psa(psa_table(m), 100, seed=2), keep_trace=False)
-    assert np.all(np.isfinite(r.matrix("qalys"))) and np.all(np.isfinite(r.matrix("cost")))
+    assert np.all(np.isfinite(r.outcome_matrix("qalys")))
+    assert np.all(np.isfinite(r.outcome_matrix("cost")))
 
 
 def test_device_price_fixed_in_the_psa_unless_asked(dk):

@@ -51,7 +51,7 @@ def test_identical_arms_give_zero_increments(structure, effect):
 
     r = evaluate(m.strategies(), p, m.settings())
     for outcome in ("cost", "qalys", "life_years", "cost_undisc", "alive_180d"):
-        col = r.matrix(outcome)[0]
+        col = r.outcome_matrix(outcome)[0]
         assert col[0] == pytest.approx(col[1], rel=1e-13, abs=1e-12), outcome
 
 
@@ -147,10 +147,11 @@ def test_psa_design_runs_vectorised_and_is_plausible():
     m = DangerShockModel.build()
     d = Design.psa(m.table, 200, seed=11)
     r = m.evaluate(d)
-    q = r.matrix("qalys")
+    q = r.outcome_matrix("qalys")
     assert q.shape == (200, 2) and np.all(np.isfinite(q))
     # more survivors at 180 days with the pump in most draws (trial: 54.2% vs 41.5%)
-    assert (r.matrix("alive_180d")[:, 0] > r.matrix("alive_180d")[:, 1]).mean() > 0.9
+    alive = r.outcome_matrix("alive_180d")
+    assert (alive[:, 0] > alive[:, 1]).mean() > 0.9
 
 
 def test_cli_run_writes_summary(tmp_path):

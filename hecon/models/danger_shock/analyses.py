@@ -152,7 +152,7 @@ def run_psa(model: DangerShockModel, opts: Options | None = None
     d = Design.psa(table, opts.psa_draws, opts.seed)
     r = _evaluate(model, d, opts, f"PSA {c.upper()}")
     names = list(r.strategies)
-    costs, qalys = r.matrix("cost"), r.matrix("qalys")
+    costs, qalys = r.outcome_matrix("cost"), r.outcome_matrix("qalys")
     grid = wtp_grid(model, opts.wtp_points)
     draws = pd.DataFrame({"draw": np.arange(d.n)})
     for s in names:
@@ -208,7 +208,7 @@ def by_structure(model: DangerShockModel, design: Design, results: Results,
     information within the group: mean of the best net benefit minus the best mean)."""
     labels = structure_labels(model, design)
     weights = structure_weights(model) if model.config.effect_duration == "averaged" else {}
-    costs, qalys = results.matrix("cost"), results.matrix("qalys")
+    costs, qalys = results.outcome_matrix("cost"), results.outcome_matrix("qalys")
     dc, dq = increments(results)
     groups = [(s, labels == s) for s in dict.fromkeys(
         [*(x for x in EFFECT_STRUCTURES if weights), *labels])]
@@ -319,7 +319,7 @@ def run_voi(model: DangerShockModel, design: Design, results: Results,
     opts = opts or Options()
     c = model.country.key
     names = list(results.strategies)
-    costs, qalys = results.matrix("cost"), results.matrix("qalys")
+    costs, qalys = results.outcome_matrix("cost"), results.outcome_matrix("qalys")
     pop = population(model, inputs_dir)
     loss = psa.expected_loss(costs, qalys, names, wtp_grid(model, opts.wtp_points))
     curve = pd.DataFrame({"wtp": loss["wtp"], "evpi_per_person": loss["evpi"],

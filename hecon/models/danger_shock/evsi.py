@@ -82,15 +82,17 @@ def simulator(model: Any, values: pd.DataFrame, group: str, follow_up: float):
     base = table.base_values()
     x = values[group].to_numpy(dtype=float)
     if group.startswith("hr_"):
-        # standard-care mortality of 180-day survivors at the base case (drawn p_180d and
-        # p_10y are independent and may cross in a draw): the study informs the ratio only
-        p180, p10 = float(base["p_death_180_soc"]), float(base["p_death_10y_soc"])
-        horizon = float(base["followup_years_longterm"]) - 0.5
-        rate = -np.log((1 - p10) / (1 - p180)) / horizon if horizon > 0 else float("nan")
+        # standard-care mortality of 180-day survivors at the base case: crude deaths among
+        # them over the mean follow-up after day 180 (uniform follow-up, docs/model.md); the
+        # study informs the ratio only
+        q = float(base["p_death_fu_given180_soc"])
+        horizon = (float(base["followup_min_years"]) + float(base["followup_max_years"])) / 2 \
+            - 180 / 365.25
+        rate = -np.log(1 - q) / horizon if horizon > 0 else float("nan")
         if not (np.isfinite(rate) and rate > 0):
-            raise InputError("standard-care mortality after 180 days (from p_death_10y_soc and "
-                             "p_death_180_soc at base) must be positive",
-                             parameter="p_death_10y_soc")
+            raise InputError("standard-care mortality after 180 days (from "
+                             "p_death_fu_given180_soc at base) must be positive",
+                             parameter="p_death_fu_given180_soc")
         control = np.full(x.size, rate)
         rates = np.column_stack([control * x, control])
 
@@ -121,7 +123,7 @@ def run_evsi(model: Any, design: Design, results: Results, sizes: tuple[int, ...
     follow = costs_.get("study_follow_up_years", 3.0)
     simulate, what, arms = simulator(model, values, group, follow)
     names = list(results.strategies)
-    costs, qalys = results.matrix("cost"), results.matrix("qalys")
+    costs, qalys = results.outcome_matrix("cost"), results.outcome_matrix("qalys")
     frames = []
     for w in model.country.wtp:
         t = ev.evsi_curve(w * qalys - costs, simulate, list(sizes), name=group)

@@ -63,7 +63,7 @@ def supported(model: DangerShockModel) -> str | None:
         "perspective": ("payer", cfg.perspective),
         "counting": ("life-table", cfg.counting),
         "timing": ("start", cfg.timing),
-        "effect_duration": ("trial", cfg.effect_duration),
+        "effect_duration": ("averaged", cfg.effect_duration),
     }
     for key, (want, got) in checks.items():
         if got != want:
@@ -111,6 +111,10 @@ def _settings_rows(model: DangerShockModel) -> list[tuple[str, str, float, str, 
          "180 days / 365.25: the trial's primary end point"),
         ("max_age", "Lifetime horizon: age at which the model stops", MAX_AGE, "years",
          "docs/model.md"),
+        ("waning_start", "Effect beyond follow-up, 'wanes': log hazard ratio full until year",
+         float(cfg.waning_start_years), "years", "docs/model.md (structural assumption)"),
+        ("waning_end", "Effect beyond follow-up, 'wanes': log hazard ratio zero from year",
+         float(cfg.waning_end_years), "years", "docs/model.md (structural assumption)"),
         ("weight_start", "Counting weight on membership at the start of a cycle", 0.5,
          "weight", "life-table counting (docs/conventions.md)"),
         ("weight_end", "Counting weight on membership at the end of a cycle", 0.5,
@@ -229,11 +233,15 @@ ACUTE_ROWS = [
     ("p_death", "Probability of death by 180 days", "={c}_p_death_180_{a}"),
     ("p_safety", "Probability of a composite safety event", "={c}_p_safety_{a}"),
     ("p_rrt", "Probability of acute renal-replacement therapy", "={c}_p_rrt_{a}"),
-    ("hazard", "Constant acute hazard reproducing the 180-day mortality (per year)",
-     "=-LN(1-{r[p_death]})/{c}_acute_years"),
-    ("dec_years", "Mean years alive of those who die by 180 days",
-     "=IF({r[p_death]}<1E-9,{c}_acute_years/2,IF({r[p_death]}>=1,0,"
-     "1/{r[hazard]}-{c}_acute_years*(1-{r[p_death]})/{r[p_death]}))"),
+    ("hazard", "Weibull acute cumulative hazard to 180 days, c = -ln(1 - p)",
+     "=-LN(1-{r[p_death]})"),
+    ("dec_years", "Mean years alive of those who die by 180 days (Weibull, shape k): "
+     "(T Gamma(1/k) P(1/k, c) / (k c^(1/k)) - T (1 - p)) / p",
+     "=IF({r[p_death]}<1E-9,{c}_acute_years*{c}_shape_acute_death/({c}_shape_acute_death+1),"
+     "IF({r[p_death]}>=1,0,({c}_acute_years*EXP(GAMMALN(1/{c}_shape_acute_death))"
+     "*GAMMADIST({r[hazard]},1/{c}_shape_acute_death,1,TRUE)"
+     "/({c}_shape_acute_death*{r[hazard]}^(1/{c}_shape_acute_death))"
+     "-{c}_acute_years*(1-{r[p_death]}))/{r[p_death]}))"),
     ("cost_device", "Cost: device and implantation", None),
     ("cost_adverse_events", "Cost: adverse (safety) events", "={r[p_safety]}*{c}_c_safety_event"),
     ("cost_acute_rrt", "Cost: acute renal-replacement therapy", "={r[p_rrt]}*{c}_c_rrt_acute"),
@@ -330,7 +338,15 @@ def _markov_formulas(c: str, arm: str, sex: str, r: int, acute: Mapping[str, str
     prev = r - 1
     first = r == FIRST
     lt = f"{c}_lt_"
-    hr = "1"  # the base case limits the effect to the trial period (docs/model.md)
+    since = f"{L['since']}{r}"
+    # the landmark HR within the observed follow-up; beyond it the draw's structure (stops /
+    # wanes / persists, docs/model.md); 1 in standard care
+    hr = "1" if arm != "impella" else (
+        f"IF({since}<{c}_followup_max_years,{c}_hr_death_longterm,"
+        f"IF({c}_effect_structure_draw<{c}_weight_effect_stops,1,"
+        f"IF({c}_effect_structure_draw<{c}_weight_effect_stops+{c}_weight_effect_wanes,"
+        f"EXP((1-MIN(MAX(({since}-{c}_waning_start)/({c}_waning_end-{c}_waning_start),0),1))"
+        f"*LN({c}_hr_death_longterm)),{c}_hr_death_longterm)))")
     return {
         "k": f"={r - FIRST + 1}" if first else f"={L['k']}{prev}+1",
         "since": f"={c}_acute_years+({L['k']}{r}-1)*{c}_cycle_years",

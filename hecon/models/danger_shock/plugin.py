@@ -98,13 +98,22 @@ class DangerShockPlugin(ModelPlugin):
         """Parameters a single study would inform together."""
         return an.parameter_groups(model)
 
+    def live_model(self, folder: Path, sets: list[str], inputs: str | None = None
+                   ) -> Path | None:
+        """``hecon_model.xlsx``: the live Excel formula model of the base case of ``sets``
+        (:mod:`hecon.models.danger_shock.excel_model`)."""
+        from hecon.models.danger_shock.excel_model import build_excel_model
+
+        models = {c: self.build(c, None, Path(inputs) if inputs else None) for c in sets}
+        return build_excel_model(Path(folder) / "hecon_model.xlsx", models)
+
     # ----------------------------------------------------- jobs: the model's own runner
     def run(self, sets: list[str] | None = None, scenario: str | None = None,
             inputs: str | None = None, out: str | None = None, name: str | None = None,
             command: list[str] | None = None, analyses: tuple[str, ...] = ("base",),
             options: Any = None) -> tuple[Path, list[dict[str, Any]]]:
         """``hecon run`` for this model: :func:`runner.run_base`, unchanged."""
-        opts = None if options is None else an.Options(**{
+        opts = options if options is None or isinstance(options, an.Options) else an.Options(**{
             k: getattr(options, k) for k in an.Options.__dataclass_fields__
             if hasattr(options, k)})
         return runner.run_base(sets, scenario, inputs, out, name, command=command,
