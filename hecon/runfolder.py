@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from hecon.errors import InputError
-from hecon.io_safe import current_umask, write_json
+from hecon.io_safe import _fsync_dir, current_umask, write_json
 from hecon.manifest import sha256
 
 MANIFEST = "manifest.json"
@@ -373,16 +373,7 @@ def _swap(stage: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(stage, target)
-    try:
-        fd = os.open(target.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    _fsync_dir(target.parent)  # make the swap durable (best effort)
 
 
 @contextmanager
