@@ -5,6 +5,7 @@ arithmetic with no validation, no generic machinery), and an independent re-impl
 test suite compares the engine's results with (tests/danger_shock/test_numpy_reference.py).
 
 Covers the default configuration: hybrid structure, lifetime horizon, Weibull acute hazard,
+ICU days scaled in the pump arm, device system cost, age-adjusted long-term utilities,
 landmark hazard ratio after 180 days within the observed follow-up and, beyond it, the
 effect-duration structure of each draw (stops / wanes from 10 to 20 years / persists, chosen by
 the uniform structure draw and the weights), payer perspective, life-table counting, discount
@@ -58,6 +59,17 @@ def hazard_ratio(p: Mapping[str, np.ndarray], a: str, t: float) -> np.ndarray | 
     return np.where(t < p["followup_max_years"], hr, beyond)
 
 
+def norm_factor(p: Mapping[str, np.ndarray], ages: np.ndarray, age0: float, male: float
+                ) -> np.ndarray:
+    """Age adjustment of long-term utilities, (n_cycles, n): the general-population EQ-5D at
+    each cycle's starting age over its value at 180 days (docs/model.md)."""
+    def norm(a):
+        a = np.asarray(a, dtype=float)[:, None]
+        return (p["u_norm_intercept"] + p["u_norm_male"] * male + p["u_norm_age"] * a
+                + p["u_norm_age2"] * a ** 2)
+    return norm(ages) / norm(np.array([age0 + T_ACUTE]))
+
+
 def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], first_age: float,
         segments: list[tuple[float, float]], long_term: bool = True
         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -71,13 +83,14 @@ def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], fir
     c_ = -np.log1p(-pd_)
     area = T_ACUTE * gamma(1 / k_) * gammainc(1 / k_, c_) / (k_ * c_ ** (1 / k_))
     dec_years = (area - T_ACUTE * (1 - pd_)) / pd_  # mean time alive of those who die
+    icu_x = p["icu_days_ratio_impella"] if a == "impella" else 1.0
     cost = (ps * p["c_safety_event"] + pr * p["c_rrt_acute"]
-            + pd_ * (p["icu_days_decedent"] * p["c_icu_day"]
+            + pd_ * (icu_x * p["icu_days_decedent"] * p["c_icu_day"]
                      + p["ward_days_decedent"] * p["c_ward_day"])
-            + (1 - pd_) * (p["icu_days_survivor"] * p["c_icu_day"]
+            + (1 - pd_) * (icu_x * p["icu_days_survivor"] * p["c_icu_day"]
                            + p["ward_days_survivor"] * p["c_ward_day"]))
     if a == "impella":
-        cost = cost + p["c_device"] + p["c_implant"]
+        cost = cost + p["c_device"] + p["c_implant"] + p["c_device_system"]
     ly = pd_ * dec_years + (1 - pd_) * T_ACUTE
     qaly = ly * p["u_acute"] - ps * p["du_safety_event"]
     dial0 = (1 - pd_) * pr * p["p_dialysis_dependent"]
@@ -93,6 +106,7 @@ def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], fir
     for sex, w in (("male", p["male_share"]), ("female", 1 - p["male_share"])):
         ages = age0 + since
         h_gp = (cumhaz(ages + DT, life[sex], first_age) - cumhaz(ages, life[sex], first_age)) / DT
+        uf = norm_factor(p, ages, age0, 1.0 if sex == "male" else 0.0)
         post, dial = post0.copy(), dial0.copy()
         c_l = np.zeros_like(post)
         q_l = np.zeros_like(post)
@@ -106,7 +120,7 @@ def arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray], fir
             mp, md = 0.5 * (post + post_n), 0.5 * (dial + dial_n)
             fu = (p["c_followup_year1"] if since[j] < 1 else p["c_followup_annual"]) * DT
             c_l += d[j] * ((mp + md) * fu + md * p["c_dialysis_annual"] * DT)
-            q_l += d[j] * (mp * p["u_post_shock_base"] + md * p["u_dialysis"]) * DT
+            q_l += d[j] * (mp * p["u_post_shock_base"] + md * p["u_dialysis"]) * uf[j] * DT
             y_l += d[j] * (mp + md) * DT
             post, dial = post_n, dial_n
         cost = cost + w * c_l
@@ -133,6 +147,7 @@ def arm_matrix(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarra
     for sex, w in (("male", p["male_share"]), ("female", 1 - p["male_share"])):
         ages = age0 + since
         h_gp = (cumhaz(ages + DT, life[sex], first_age) - cumhaz(ages, life[sex], first_age)) / DT
+        uf = norm_factor(p, ages, age0, 1.0 if sex == "male" else 0.0)
         m = start.copy()
         P = np.zeros((n, 3, 3))
         P[:, 2, 2] = 1.0
@@ -152,7 +167,7 @@ def arm_matrix(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarra
             fu = (p["c_followup_year1"] if since[j] < 1 else p["c_followup_annual"]) * DT
             c = np.stack([fu + 0 * h_post, fu + p["c_dialysis_annual"] * DT, 0 * h_post], axis=1)
             c_l += d[j] * np.einsum("ns,ns->n", mm, c)
-            q_l += d[j] * np.einsum("ns,ns->n", mm, u) * DT
+            q_l += d[j] * np.einsum("ns,ns->n", mm, u) * uf[j] * DT
             y_l += d[j] * (mm @ alive) * DT
             m = m_next
         cost, qaly, ly = cost + w * c_l, qaly + w * q_l, ly + w * y_l

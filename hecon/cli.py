@@ -205,9 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
                      "the run folder's summary.json, else danger_shock)")
 
     scen = sub.add_parser("scenarios", help="run every named scenario; one table",
-                          description="Run every scenario in scenarios/ and print one table.")
+                          description="Run every scenario in scenarios/ for a country set "
+                          "(default: every set) at each of its thresholds; one table with the "
+                          "change against the base case and whether the decision changes.")
     _model_option(scen)
     scen.add_argument("--list", action="store_true", help="only list the scenarios")
+    scen.add_argument("--country", action="append", metavar="SET",
+                      help="country set, e.g. dk (repeatable; default: every set of the model)")
     scen.add_argument("--inputs", help="parameter table replacing the default inputs")
     scen.add_argument("--out", help="output folder (default outputs/scenarios)")
     return parser
@@ -426,7 +430,8 @@ def _scenarios(args: argparse.Namespace, argv: list[str]) -> int:
 
     check_target(args.out or Path("outputs") / "scenarios")
     folder, table = runner.run_scenarios(plugin, args.out, args.inputs,
-                                         command=["hecon", *argv])
+                                         command=["hecon", *argv],
+                                         countries=args.country)
     fmt = getattr(plugin, "format_scenarios", None)
     print(fmt(table) if callable(fmt) else table.to_string(index=False))
     print(f"\nScenario table written to {folder}/scenarios.csv")

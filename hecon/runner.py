@@ -71,12 +71,14 @@ def run_model(plugin: Any, sets: list[str] | None = None, scenario: str | None =
 
 
 def run_scenarios(plugin: Any, out: str | None = None, inputs: str | None = None,
-                  command: list[str] | None = None) -> tuple[Path, pd.DataFrame]:
-    """Every scenario of the model, one table, written to ``<out>/scenarios.csv``."""
+                  command: list[str] | None = None,
+                  countries: list[str] | None = None) -> tuple[Path, pd.DataFrame]:
+    """Every scenario of the model, one table, written to ``<out>/scenarios.csv``
+    (``countries``: the sets to run, default all)."""
     own = getattr(plugin, "run_scenarios", None)
     if callable(own):
-        return own(out, inputs, command=command)
-    table = scenario_table(plugin, inputs)
+        return own(out, inputs, command=command, countries=countries)
+    table = scenario_table(plugin, inputs, countries)
     folder = Path(out) if out else Path("outputs") / "scenarios"
     files = sorted(_scenarios_dir(plugin).glob("*.y*ml"))
     _write(folder, {"scenarios.csv": table,
@@ -470,34 +472,39 @@ def run_gsa(plugin: Any, model: Any, info: SetInfo, opts: Any) -> dict[str, Any]
 
 
 # --------------------------------------------------------------------------------- scenarios
-def scenario_table(plugin: Any, inputs: str | None = None, progress: Progress = silent
-                   ) -> pd.DataFrame:
-    """One row per scenario (first set, or the set a scenario names): results at the first
-    threshold."""
+def scenario_table(plugin: Any, inputs: str | None = None, countries: list[str] | None = None,
+                   progress: Progress = silent) -> pd.DataFrame:
+    """One row per scenario and set (``countries``, default the first set; a scenario that
+    names its set runs in that set only): results at the set's first threshold."""
     scs = list_scenarios(plugin)
     sets = plugin.sets()
-    first = next(iter(sets))
+    keys = list(countries) if countries else [next(iter(sets))]
+    for key in keys:
+        if key not in sets:
+            raise InputError(f"unknown country set {key!r}; the model has: "
+                             f"{', '.join(sets)}")
     rows = []
     bar = progress("Scenarios", len(scs), unit="scenario")
     for sc in scs.values():
         bar.update(1)
-        key = _fixed_set(plugin, sc) or first
-        model = plugin.build(key, sc, Path(inputs) if inputs else None)
-        s = summarise(plugin, model, sets[key], model.evaluate(Design.base(model.table)))
-        inc, w = s["incremental"], s["wtp"][0]
-        a, b = inc["intervention"], inc["comparator"]
-        row = {"scenario": sc.name, "description": sc.description, "country": key,
-               "currency": s["currency"],
-               f"cost_{strategy_key(plugin, a)}": s["strategies"][a]["cost"],
-               f"cost_{strategy_key(plugin, b)}": s["strategies"][b]["cost"],
-               f"qalys_{strategy_key(plugin, a)}": s["strategies"][a]["qalys"],
-               f"qalys_{strategy_key(plugin, b)}": s["strategies"][b]["qalys"],
-               "inc_cost": inc["inc_cost"], "inc_qalys": inc["inc_qalys"],
-               "inc_life_years": inc["inc_life_years"], "icer": inc["icer"], "wtp": w,
-               "inmb": inc["inmb"][f"{w:g}"]}
-        if "threshold_price" in inc:
-            row["threshold_price"] = inc["threshold_price"][f"{w:g}"]
-        rows.append(row)
+        fixed = _fixed_set(plugin, sc)
+        for key in [fixed] if fixed else keys:
+            model = plugin.build(key, sc, Path(inputs) if inputs else None)
+            s = summarise(plugin, model, sets[key], model.evaluate(Design.base(model.table)))
+            inc, w = s["incremental"], s["wtp"][0]
+            a, b = inc["intervention"], inc["comparator"]
+            row = {"scenario": sc.name, "description": sc.description, "country": key,
+                   "currency": s["currency"],
+                   f"cost_{strategy_key(plugin, a)}": s["strategies"][a]["cost"],
+                   f"cost_{strategy_key(plugin, b)}": s["strategies"][b]["cost"],
+                   f"qalys_{strategy_key(plugin, a)}": s["strategies"][a]["qalys"],
+                   f"qalys_{strategy_key(plugin, b)}": s["strategies"][b]["qalys"],
+                   "inc_cost": inc["inc_cost"], "inc_qalys": inc["inc_qalys"],
+                   "inc_life_years": inc["inc_life_years"], "icer": inc["icer"], "wtp": w,
+                   "inmb": inc["inmb"][f"{w:g}"]}
+            if "threshold_price" in inc:
+                row["threshold_price"] = inc["threshold_price"][f"{w:g}"]
+            rows.append(row)
     bar.close()
     return pd.DataFrame(rows)
 

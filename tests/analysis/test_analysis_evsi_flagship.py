@@ -93,3 +93,47 @@ def test_evsi_plot_drawn(flagship, tmp_path):
     assert evsi_plot(tmp_path, "dk", {"currency": "DKK", "wtp": [250000]}) \
         == tmp_path / "evsi_dk.png"
     assert (tmp_path / "evsi_dk.png").stat().st_size > 1000
+
+
+@pytest.fixture(scope="module")
+def age77():
+    from hecon.models.danger_shock.evsi import run_evsi_subgroup
+
+    model = DangerShockModel.build(ModelConfig(country="dk"), None)
+    pop = an.population(model)
+    t = run_evsi_subgroup(model, SIZES, pop, 1000, 5)["evsi_age_77_plus_dk.csv"]
+    return model, pop, t
+
+
+def test_age77_trial_evsi_rises_below_its_evppi(age77):
+    """The proposed trial in patients aged 77 or over: EVSI rises with n and stays below the
+    EVPPI of the two 180-day risks it informs, computed here on the subgroup's own PSA."""
+    from hecon.design import Design
+    from hecon.models.danger_shock.subgroups import load_overrides, subgroup_model
+
+    model, _, t = age77
+    sub = subgroup_model(model, load_overrides()["age_77_plus"])
+    design = Design.psa(an.psa_table(sub), 1000, 5)
+    res = sub.evaluate(design, keep_trace=False)
+    w = model.country.wtp[0]
+    nb = w * res.outcome_matrix("qalys") - res.outcome_matrix("cost")
+    x = np.column_stack([design.column("p_death_180_impella"),
+                         design.column("p_death_180_soc")])
+    ev = voi.evppi(nb, x)
+    v, se = t["evsi"].to_numpy(), t["se"].to_numpy()
+    assert t["n"].tolist() == list(SIZES) and (v >= 0).all()
+    assert (np.diff(v) >= -2 * np.hypot(se[1:], se[:-1])).all()
+    assert (v <= ev.value + 2 * np.hypot(se, ev.se)).all()
+    # a trial of 5,000 per arm learns both risks almost exactly: EVSI close to the EVPPI
+    assert v[-1] == pytest.approx(ev.value, abs=3 * np.hypot(se[-1], ev.se) + 0.05 * ev.value)
+
+
+def test_age77_population_is_the_subgroup_share(age77):
+    _, pop, t = age77
+    entry = yaml.safe_load((default_inputs_dir() / "danger_shock" /
+                            "population.yaml").read_text())["dk"]
+    assert entry["age_77_plus_share"] == 0.25  # the trial's fourth age quartile
+    people = pop["discounted_patients"] * entry["age_77_plus_share"]
+    cost = entry["study_fixed_cost"] + entry["study_cost_per_patient"] * 2 * t["n"]
+    assert t["enbs"].to_numpy() == pytest.approx(
+        (t["evsi"] * people - cost).to_numpy(), rel=1e-9, abs=1e-6)

@@ -34,11 +34,13 @@ def by_hand_index(p: dict, arm: str) -> dict[str, float]:
     """Index-admission costs per patient from the parameters (independent of the engine)."""
     g = {k: float(v[0]) for k, v in p.items()}
     pd_ = g[f"p_death_180_{arm}"]
-    stay = (pd_ * (g["icu_days_decedent"] * g["c_icu_day"] + g["ward_days_decedent"]
+    icu = g["icu_days_ratio_impella"] if arm == "impella" else 1.0  # fewer ICU days with it
+    stay = (pd_ * (icu * g["icu_days_decedent"] * g["c_icu_day"] + g["ward_days_decedent"]
                    * g["c_ward_day"])
-            + (1 - pd_) * (g["icu_days_survivor"] * g["c_icu_day"] + g["ward_days_survivor"]
-                           * g["c_ward_day"]))
-    return {"device": g["c_device"] if arm == "impella" else 0.0,
+            + (1 - pd_) * (icu * g["icu_days_survivor"] * g["c_icu_day"]
+                           + g["ward_days_survivor"] * g["c_ward_day"]))
+    # the device category is the pump and its system share (controller, purge set)
+    return {"device": g["c_device"] + g["c_device_system"] if arm == "impella" else 0.0,
             "implantation": g["c_implant"] if arm == "impella" else 0.0,
             "index_hospitalisation": stay,
             "adverse_events": g[f"p_safety_{arm}"] * g["c_safety_event"],

@@ -36,7 +36,8 @@ def identical_arms(m: DangerShockModel) -> dict:
     p = dict(m.base_design().params().items())
     for stem in ("p_death_180", "p_safety", "p_rrt"):
         p[f"{stem}_impella"] = p[f"{stem}_soc"]
-    p["c_device"] = p["c_implant"] = np.zeros(1)
+    p["c_device"] = p["c_implant"] = p["c_device_system"] = np.zeros(1)
+    p["icu_days_ratio_impella"] = np.ones(1)
     return p
 
 
@@ -73,10 +74,13 @@ def test_horizon_180_days_is_the_trial_period_by_hand():
         assert s.loc[arm, "life_years_undisc"] == pytest.approx(ly, rel=1e-6)
         q = ly * p.u_acute[0] - p[f"p_safety_{key}"][0] * p.du_safety_event[0]
         assert s.loc[arm, "qalys"] == pytest.approx(q, rel=1e-6)
+        icu_x = p.icu_days_ratio_impella[0] if key == "impella" else 1.0
         hosp = ps * (
-            p.icu_days_survivor[0] * p.c_icu_day[0] + p.ward_days_survivor[0] * p.c_ward_day[0]
+            icu_x * p.icu_days_survivor[0] * p.c_icu_day[0]
+            + p.ward_days_survivor[0] * p.c_ward_day[0]
         ) + pd_ * (
-            p.icu_days_decedent[0] * p.c_icu_day[0] + p.ward_days_decedent[0] * p.c_ward_day[0]
+            icu_x * p.icu_days_decedent[0] * p.c_icu_day[0]
+            + p.ward_days_decedent[0] * p.c_ward_day[0]
         )
         cost = (
             hosp
@@ -84,7 +88,7 @@ def test_horizon_180_days_is_the_trial_period_by_hand():
             + p[f"p_rrt_{key}"][0] * (p.c_rrt_acute[0])
         )
         if key == "impella":
-            cost += p.c_device[0] + p.c_implant[0]
+            cost += p.c_device[0] + p.c_implant[0] + p.c_device_system[0]
         assert s.loc[arm, "cost"] == pytest.approx(cost, rel=1e-12)
         assert "cost_follow_up" not in s.columns  # no long-term phase
 

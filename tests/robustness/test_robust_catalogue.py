@@ -37,7 +37,8 @@ INPUTS = ROOT / "inputs" / "danger_shock"
 def base_table() -> pd.DataFrame:
     """The Danish default parameters as one table of strings (as a user would edit it)."""
     frames = [pd.read_csv(INPUTS / f, dtype=str, keep_default_na=False)
-              for f in ("clinical.csv", "utilities.csv", "costs_dk.csv")]
+              for f in ("clinical.csv", "resource_use.csv", "utilities.csv", "utility_norms_dk.csv",
+                        "costs_dk.csv")]
     return pd.concat(frames, ignore_index=True)
 
 

@@ -37,7 +37,7 @@ HOSTILE = {
 CONTROL = ("c_ward_day", "source", "Smith\x0bet al.\x01 2020")  # Word line break, SOH
 BASE_FILES = {"hecon_report.xlsx", "manifest.json", "parameters.csv", "results.csv",
               "summary.json", "survival_dk.png", "trace_dk.png", "trace_dk_impella.csv",
-              "trace_dk_soc.csv", "validation_dk.csv", "hecon_model.xlsx"}
+              "trace_dk_soc.csv", "validation_dk.csv", "subgroups_dk.csv", "hecon_model.xlsx"}
 
 
 def is_number(text: str) -> bool:
@@ -66,7 +66,8 @@ def hostile_run(tmp_path_factory) -> Path:
     texts are injection payloads, with a scenario file called '=1+1.yaml'."""
     work = tmp_path_factory.mktemp("hostile")
     frames = [pd.read_csv(INPUTS / f, dtype=str, keep_default_na=False)
-              for f in ("clinical.csv", "utilities.csv", "costs_dk.csv")]
+              for f in ("clinical.csv", "resource_use.csv", "utilities.csv",
+                        "utility_norms_dk.csv", "costs_dk.csv")]
     table = pd.concat(frames, ignore_index=True)
     for name, cols in HOSTILE.items():
         assert (table["name"] == name).sum() == 1, name

@@ -339,6 +339,12 @@ def run_voi(model: DangerShockModel, design: Design, results: Results,
 
         out.update(run_evsi(model, design, results, tuple(opts.evsi_n), pop, opts.evsi_group,
                             inputs_dir))
+        if opts.evsi_group is None and model.scenario is None:
+            # the flagship's second proposed study: a trial in patients aged 77 or over
+            from hecon.models.danger_shock.evsi import run_evsi_subgroup
+
+            out.update(run_evsi_subgroup(model, tuple(opts.evsi_n), pop, opts.psa_draws,
+                                         opts.seed, opts, inputs_dir))
     return out
 
 

@@ -11,9 +11,9 @@ long-term phase starts at 180 days and runs in whole cycles, so "year y" ends at
 boundary nearest to y years (within half a cycle, about 15 days). Horizons are a loop over at
 most Y evaluations; every evaluation is vectorised over the design's rows (PSA draws).
 
-The model's ``device`` category (pump plus implantation) is split into "Device" and
-"Implantation" in proportion to the two parameters (both are paid once, at entry, in the pump
-arm only). The generic arithmetic is :mod:`hecon.analysis.budget`.
+The model's ``device`` category (pump, its system share and implantation) is split into
+"Device" (pump and system share) and "Implantation" in proportion to the parameters (all
+paid once, at entry, in the pump arm only). The generic arithmetic is :mod:`hecon.analysis.budget`.
 """
 
 from __future__ import annotations
@@ -162,7 +162,11 @@ def per_patient(model: DangerShockModel, design: Design, years: int) -> dict[str
     entry, and the proportion alive at each year's end, for both arms: arrays (rows, years)
     over the design's rows (one row for the base case, many for PSA draws)."""
     params = model.prepare(design)
-    dev, imp = np.asarray(params["c_device"], float), np.asarray(params["c_implant"], float)
+    # the model's device category = pump + its system share (controller, purge set) +
+    # implantation; the first two are "Device", the last "Implantation"
+    dev = (np.asarray(params["c_device"], float)
+           + np.asarray(params["c_device_system"], float))
+    imp = np.asarray(params["c_implant"], float)
     tot = dev + imp
     share = np.divide(dev, tot, out=np.zeros_like(tot), where=tot != 0)
     cum: dict[str, dict[str, list[np.ndarray]]] = {s: {c: [] for c in CATEGORIES}

@@ -140,3 +140,76 @@ def run_evsi(model: Any, design: Design, results: Results, sizes: tuple[int, ...
     out["parameter_label"] = model.table[group].description or group
     out["strategies"] = " vs ".join(names)
     return {f"evsi_{c}.csv": out}
+
+
+SUBGROUP_STUDY = "age_77_plus"
+"""The subgroup of the proposed subgroup trial (:func:`run_evsi_subgroup`)."""
+
+
+def subgroup_share(country: str, subgroup: str = SUBGROUP_STUDY,
+                   inputs_dir: Path | None = None) -> float:
+    """Share of the eligible population in ``subgroup`` (``population.yaml``,
+    ``<subgroup>_share``), for the population EVSI of a study in that subgroup."""
+    path = (inputs_dir or default_inputs_dir()) / "danger_shock" / "population.yaml"
+    key = f"{subgroup}_share"
+    try:
+        v = yaml.safe_load(path.read_text(encoding="utf-8"))[country][key]
+    except (FileNotFoundError, KeyError, TypeError, yaml.YAMLError) as exc:
+        raise InputError(f"needs {key} for {country!r} ({exc})", file=str(path),
+                         parameter=key) from None
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+        raise InputError(f"{key} must be a share in [0, 1], got {v!r}", file=str(path),
+                         parameter=key)
+    return float(v)
+
+
+def run_evsi_subgroup(model: Any, sizes: tuple[int, ...], pop: dict[str, Any],
+                      draws: int, seed: int, opts: Any = None,
+                      inputs_dir: Path | None = None,
+                      subgroup: str = SUBGROUP_STUDY) -> dict[str, pd.DataFrame]:
+    """``evsi_<subgroup>_<country>.csv``: EVSI of a two-arm randomised trial of n patients
+    per arm in the subgroup (default aged 77 or over), with 180-day death as its outcome.
+
+    The subgroup's model (:mod:`subgroups`: its own 180-day risks per arm) is run on its own
+    PSA (``draws``, ``seed``; the device price fixed as in the all-comers PSA); each draw's
+    study is summarised by the observed log-odds of death in each arm (two statistics), and
+    EVSI is the regression method's value on them. The population is the all-comers
+    discounted population times the subgroup's share (``population.yaml``); ENBS uses the
+    same study costs as the all-comers study."""
+    from hecon.models.danger_shock.analyses import psa_table
+    from hecon.models.danger_shock.subgroups import SUBGROUPS, load_overrides, subgroup_model
+
+    c = model.country.key
+    sub = subgroup_model(model, load_overrides(inputs_dir)[subgroup])
+    design = Design.psa(psa_table(sub, opts), draws, seed)
+    results = sub.evaluate(design, keep_trace=False)
+    params = sub.prepare(design)
+    p1 = np.asarray(params["p_death_180_impella"], dtype=float)
+    p0 = np.asarray(params["p_death_180_soc"], dtype=float)
+
+    def simulate(n: int, rng: np.random.Generator) -> np.ndarray:
+        return np.column_stack([ev.binary_statistic(p1, n, rng),
+                                ev.binary_statistic(p0, n, rng)])
+
+    share = subgroup_share(c, subgroup, inputs_dir)
+    people = pop["discounted_patients"] * share
+    costs_ = study_costs(c, inputs_dir)
+    costs, qalys = results.outcome_matrix("cost"), results.outcome_matrix("qalys")
+    frames = []
+    for w in model.country.wtp:
+        t = ev.evsi_curve(w * qalys - costs, simulate, list(sizes), name=subgroup)
+        if {"study_cost_per_patient", "study_fixed_cost"} <= set(costs_):
+            t = ev.enbs(t, costs_["study_cost_per_patient"], costs_["study_fixed_cost"],
+                        arms=2, population=people)
+        else:
+            t["evsi_population"] = t["evsi"] * people
+        t.insert(0, "wtp", w)
+        t.insert(1, "parameter", "p_death_180_impella, p_death_180_soc")
+        frames.append(t)
+    out = pd.concat(frames, ignore_index=True)
+    out["subgroup"] = SUBGROUPS[subgroup]
+    out["population_share"] = share
+    out["study"] = (f"two-arm randomised trial in the subgroup ({SUBGROUPS[subgroup]}), n per "
+                    "arm; outcome death by 180 days; summary: observed log-odds per arm")
+    out["strategies"] = " vs ".join(results.strategies)
+    return {f"evsi_{subgroup}_{c}.csv": out}

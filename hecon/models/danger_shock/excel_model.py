@@ -64,6 +64,7 @@ def supported(model: DangerShockModel) -> str | None:
         "counting": ("life-table", cfg.counting),
         "timing": ("start", cfg.timing),
         "effect_duration": ("averaged", cfg.effect_duration),
+        "utility_source": ("base", cfg.utility_source),
     }
     for key, (want, got) in checks.items():
         if got != want:
@@ -242,12 +243,14 @@ ACUTE_ROWS = [
      "*GAMMADIST({r[hazard]},1/{c}_shape_acute_death,1,TRUE)"
      "/({c}_shape_acute_death*{r[hazard]}^(1/{c}_shape_acute_death))"
      "-{c}_acute_years*(1-{r[p_death]}))/{r[p_death]}))"),
-    ("cost_device", "Cost: device and implantation", None),
+    ("icu_x", "Intensive-care days relative to standard care", None),
+    ("cost_device", "Cost: device (pump and system share) and implantation", None),
     ("cost_adverse_events", "Cost: adverse (safety) events", "={r[p_safety]}*{c}_c_safety_event"),
     ("cost_acute_rrt", "Cost: acute renal-replacement therapy", "={r[p_rrt]}*{c}_c_rrt_acute"),
     ("cost_index_hospitalisation", "Cost: index hospital stay",
-     "={r[p_death]}*({c}_icu_days_decedent*{c}_c_icu_day+{c}_ward_days_decedent*{c}_c_ward_day)"
-     "+(1-{r[p_death]})*({c}_icu_days_survivor*{c}_c_icu_day"
+     "={r[p_death]}*({r[icu_x]}*{c}_icu_days_decedent*{c}_c_icu_day"
+     "+{c}_ward_days_decedent*{c}_c_ward_day)"
+     "+(1-{r[p_death]})*({r[icu_x]}*{c}_icu_days_survivor*{c}_c_icu_day"
      "+{c}_ward_days_survivor*{c}_c_ward_day)"),
     ("life_years", "Life-years in the acute phase",
      "={r[p_death]}*{r[dec_years]}+(1-{r[p_death]})*{c}_acute_years"),
@@ -281,7 +284,10 @@ def _acute_sheet(wb: Workbook, key: str) -> dict[str, dict[str, str]]:
                                                               if x[0] == k)))
                      for k, _, _ in ACUTE_ROWS}
             if rk == "cost_device":
-                f = f"={key}_c_device+{key}_c_implant" if a == "impella" else "=0"
+                f = (f"={key}_c_device+{key}_c_implant+{key}_c_device_system"
+                     if a == "impella" else "=0")
+            elif rk == "icu_x":
+                f = f"={key}_icu_days_ratio_impella" if a == "impella" else "=1"
             else:
                 f = pattern.format(c=key, a=a, r=local)
             ws.cell(r, 2 + j, f)
@@ -312,6 +318,7 @@ MARKOV_COLUMNS = [
     ("dial0", "dialysis at cycle start"),
     ("post1", "post-shock at cycle end"),
     ("dial1", "dialysis at cycle end"),
+    ("uf", "utility age factor: population EQ-5D at this age / at 180 days"),
     ("dead1", "dead at cycle end (incl. acute deaths)"),
     ("wa", "counting weight, cycle start"),
     ("wb", "counting weight, cycle end"),
@@ -338,6 +345,7 @@ def _markov_formulas(c: str, arm: str, sex: str, r: int, acute: Mapping[str, str
     prev = r - 1
     first = r == FIRST
     lt = f"{c}_lt_"
+    male = 1 if sex == "male" else 0
     since = f"{L['since']}{r}"
     # the landmark HR within the observed follow-up; beyond it the draw's structure (stops /
     # wanes / persists, docs/model.md); 1 in standard care
@@ -380,8 +388,12 @@ def _markov_formulas(c: str, arm: str, sex: str, r: int, acute: Mapping[str, str
         "c_fu": f"=IF({L['since']}{r}<1,{c}_c_followup_year1,{c}_c_followup_annual)"
                 f"*{c}_cycle_years*({L['m_post']}{r}+{L['m_dial']}{r})",
         "c_dial": f"={c}_c_dialysis_annual*{c}_cycle_years*{L['m_dial']}{r}",
+        "uf": f"=({c}_u_norm_intercept+{c}_u_norm_male*{male}+{c}_u_norm_age*{L['age']}{r}"
+              f"+{c}_u_norm_age2*{L['age']}{r}^2)/({c}_u_norm_intercept+{c}_u_norm_male*{male}"
+              f"+{c}_u_norm_age*({c}_age+{c}_acute_years)"
+              f"+{c}_u_norm_age2*({c}_age+{c}_acute_years)^2)",
         "q": f"=({c}_u_post_shock_base*{L['m_post']}{r}+{c}_u_dialysis*{L['m_dial']}{r})"
-             f"*{c}_cycle_years",
+             f"*{L['uf']}{r}*{c}_cycle_years",
         "ly": f"=({L['m_post']}{r}+{L['m_dial']}{r})*{c}_cycle_years",
         "dc_fu": f"={L['disc']}{r}*{L['c_fu']}{r}",
         "dc_dial": f"={L['disc']}{r}*{L['c_dial']}{r}",

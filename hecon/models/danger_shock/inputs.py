@@ -35,6 +35,9 @@ class Country:
     discount_source: str
     wtp: list[float]
     wtp_source: str
+    price_year: str = ""
+    inflation_index: str = ""
+    utility_norms_file: Path | None = None
 
     def gp_cumhaz(self, age: np.ndarray, male: np.ndarray) -> np.ndarray:
         """Cumulative general-population hazard from the table's first age to ``age`` (exact
@@ -93,6 +96,8 @@ def load_country(key: str, inputs_dir: Path | None = None) -> Country:
             discount=DiscountSchedule.stepwise(segments),
             discount_source=str(c["discount"]["source"]),
             wtp=[float(x) for x in c["wtp"]], wtp_source=str(c["wtp_source"]),
+            price_year=str(c["price_year"]), inflation_index=str(c["inflation_index"]),
+            utility_norms_file=folder / c["utility_norms"],
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"country set {key!r} is incomplete or malformed ({exc})",
@@ -101,9 +106,12 @@ def load_country(key: str, inputs_dir: Path | None = None) -> Country:
 
 
 def parameter_files(country: Country, inputs_dir: Path | None = None) -> list[Path]:
-    """The parameter files of a country set: clinical, utilities and the country's costs."""
+    """The parameter files of a country set: clinical, resource use, utilities, the country's
+    general-population utility norms and its costs."""
     folder = (inputs_dir or default_inputs_dir()) / "danger_shock"
-    return [folder / "clinical.csv", folder / "utilities.csv", country.costs_file]
+    norms = [country.utility_norms_file] if country.utility_norms_file else []
+    return [folder / "clinical.csv", folder / "resource_use.csv", folder / "utilities.csv",
+            *norms, country.costs_file]
 
 
 def load_parameters(country: Country, inputs_dir: Path | None = None,

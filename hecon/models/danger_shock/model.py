@@ -75,6 +75,38 @@ def _in_file(exc: InputError, file: str | None) -> InputError:
     return InputError(exc.reason, file=file, row=exc.row, parameter=exc.parameter)
 
 
+def _merge_rows(parts: list[tuple[np.ndarray, Results]], n: int, labels: list[str]) -> Results:
+    """Results of row subsets (``(row indices, results)``) put back into one ``Results`` in
+    the original row order (no traces: the subsets' horizons differ)."""
+    from hecon.engine.accumulate import Totals
+    from hecon.engine.markov import ModelOutput
+
+    first = parts[0][1]
+    outputs = {}
+    for name in first.strategies:
+        o0 = first.outputs[name]
+
+        def fill(get: Any, o0: Any = o0, name: str = name) -> np.ndarray:
+            out = np.empty(n)
+            for idx, r in parts:
+                out[idx] = np.broadcast_to(get(r.outputs[name]), (idx.size,))
+            return out
+
+        cats = list(dict.fromkeys(c for _, r in parts for c in r.outputs[name].totals.costs))
+        t = Totals(
+            costs={c: fill(lambda o, c=c: o.totals.costs.get(c, 0.0)) for c in cats},
+            costs_undisc={c: fill(lambda o, c=c: o.totals.costs_undisc.get(c, 0.0))
+                          for c in cats},
+            qalys=fill(lambda o: o.totals.qalys),
+            qalys_undisc=fill(lambda o: o.totals.qalys_undisc),
+            life_years=fill(lambda o: o.totals.life_years),
+            life_years_undisc=fill(lambda o: o.totals.life_years_undisc),
+        )
+        extras = {k: fill(lambda o, k=k: o.extras[k]) for k in o0.extras}
+        outputs[name] = ModelOutput(t, None, o0.states, o0.times, o0.start_time, extras)
+    return Results(list(first.strategies), labels, outputs)
+
+
 @dataclass
 class DangerShockModel:
     """A configured model: settings, country set and parameter table."""
@@ -133,11 +165,27 @@ class DangerShockModel:
         return Settings(counting=self.config.counting, discount_costs=d, discount_effects=d,
                         timing=self.config.timing)
 
-    def strategies(self) -> list[Any]:
-        """The two strategies for this configuration's structure."""
+    def strategies(self, start_age: float | None = None) -> list[Any]:
+        """The two strategies for this configuration's structure; ``start_age`` (default: the
+        base-case age) sets the number of cycles of a lifetime horizon (to age 100)."""
+        age = self.start_age if start_age is None else float(start_age)
         if self.config.structure == "psm":
-            return psm.strategies(self.config, self.country.gp_hazard, self.start_age)
-        return structure.strategies(self.config, self.country.gp_cumhaz, self.start_age)
+            return psm.strategies(self.config, self.country.gp_hazard, age)
+        return structure.strategies(self.config, self.country.gp_cumhaz, age)
+
+    def horizon_cycles(self, age: np.ndarray) -> np.ndarray:
+        """Cycles of the model for each sample's age at randomisation: a lifetime horizon runs
+        to age 100, so an older cohort has fewer cycles (a fixed horizon does not depend on
+        age). Same rounding as the structures."""
+        cfg = self.config
+        dt = cfg.cycle_days / 365.25
+        age = np.asarray(age, dtype=float)
+        if cfg.horizon_years is not None:
+            return np.zeros(age.shape, dtype=int)
+        if cfg.structure == "psm":
+            return np.maximum(1, np.rint((structure.MAX_AGE - age) / dt)).astype(int)
+        return np.maximum(0, np.rint((structure.MAX_AGE - age - structure.ACUTE_YEARS) / dt)
+                          ).astype(int)
 
     def prepare(self, design: Design) -> dict[str, np.ndarray]:
         """Parameter samples of a design with the scenario's overrides applied. An override
@@ -166,13 +214,39 @@ class DangerShockModel:
         """Evaluate both strategies on every row of a design (one vectorised pass). A parameter
         the model needs but the table lacks is an :class:`InputError` naming it."""
         try:
-            return evaluate(self.strategies(), self.prepare(design), self.settings(),
-                            labels=design.labels, **kw)
+            params = self.prepare(design)
+            if "age" not in params:
+                return evaluate(self.strategies(), params, self.settings(),
+                                labels=design.labels, **kw)
+            return self._evaluate_by_horizon(params, design.labels, **kw)
         except UnknownParameterError as exc:
             files = sorted({Path(p.file).name for p in self.table})
             raise InputError(f"the model needs this parameter, but the parameter table "
                              f"({', '.join(files)}) does not define it",
                              parameter=exc.parameter) from None
+
+    def _evaluate_by_horizon(self, params: dict[str, np.ndarray], labels: list[str],
+                             **kw: Any) -> Results:
+        """One vectorised pass per distinct horizon (rows whose age gives the same number of
+        cycles to age 100); usually one pass (age is fixed in the PSA); a one-way row on age
+        gets the horizon of its own age. Results are put back in the design's row order;
+        traces are kept only when every row has the same horizon."""
+        age = np.asarray(params["age"], dtype=float)
+        cycles = self.horizon_cycles(age)
+        keys = np.unique(cycles)
+        if keys.size == 1:
+            return evaluate(self.strategies(float(age.min())), params, self.settings(),
+                            labels=labels, **kw)
+        kw = {**kw, "keep_trace": False}
+        n = age.size
+        parts = []
+        for key in keys:
+            idx = np.flatnonzero(cycles == key)
+            sub = {k: np.asarray(v)[idx] for k, v in params.items()}
+            r = evaluate(self.strategies(float(age[idx].min())), sub, self.settings(),
+                         labels=[labels[i] for i in idx], **kw)
+            parts.append((idx, r))
+        return _merge_rows(parts, n, list(labels))
 
     def base_design(self) -> Design:
         """The base-case design (one row)."""

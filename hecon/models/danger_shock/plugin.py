@@ -120,9 +120,10 @@ class DangerShockPlugin(ModelPlugin):
                                analyses=analyses, options=opts)
 
     def run_scenarios(self, out: str | None = None, inputs: str | None = None,
-                      command: list[str] | None = None) -> Any:
+                      command: list[str] | None = None,
+                      countries: list[str] | None = None) -> Any:
         """``hecon scenarios`` for this model: :func:`runner.run_scenarios`, unchanged."""
-        return runner.run_scenarios(out, inputs, command=command)
+        return runner.run_scenarios(out, inputs, command=command, countries=countries)
 
     def format_summary(self, summary: dict[str, Any]) -> str:
         """One country set's base case for the terminal."""

@@ -12,6 +12,8 @@ from hecon.engine import Results
 from hecon.models.danger_shock.model import STRATEGY_NAMES, DangerShockModel
 
 INTERVENTION, COMPARATOR = STRATEGY_NAMES
+# costs of the index admission (all paid within the 180-day acute phase, at time 0)
+INDEX_CATEGORIES = ("device", "index_hospitalisation", "adverse_events", "acute_rrt")
 
 
 def icer(inc_cost: float, inc_qalys: float) -> float | str:
@@ -21,6 +23,15 @@ def icer(inc_cost: float, inc_qalys: float) -> float | str:
     if inc_qalys == 0:
         return "undefined (equal QALYs)" if inc_cost != 0 else "identical"
     return "dominated" if inc_cost >= 0 else "less costly, less effective"
+
+
+def per_extra_survivor(inc_cost: float, extra_survivors: float) -> float | str:
+    """Cost per extra survivor, or a word when the pump saves no one (or costs nothing)."""
+    if extra_survivors > 0:
+        return inc_cost / extra_survivors
+    if extra_survivors == 0:
+        return "undefined (equal survival)" if inc_cost != 0 else "identical"
+    return "fewer survivors, higher cost" if inc_cost >= 0 else "fewer survivors, lower cost"
 
 
 def summarise(model: DangerShockModel, results: Results, sample: int = 0) -> dict[str, Any]:
@@ -37,6 +48,10 @@ def summarise(model: DangerShockModel, results: Results, sample: int = 0) -> dic
     dc, dq, dl = float(a["cost"] - b["cost"]), float(a["qalys"] - b["qalys"]), float(
         a["life_years"] - b["life_years"])
     wtp = model.country.wtp
+    index_cost = {k: float(sum(s.loc[k].get(f"cost_{c}", 0.0) for c in INDEX_CATEGORIES))
+                  for k in (INTERVENTION, COMPARATOR)}
+    d_index = index_cost[INTERVENTION] - index_cost[COMPARATOR]
+    d_alive = float(a.get("alive_180d", float("nan")) - b.get("alive_180d", float("nan")))
     inc = {
         "intervention": INTERVENTION,
         "comparator": COMPARATOR,
@@ -52,6 +67,12 @@ def summarise(model: DangerShockModel, results: Results, sample: int = 0) -> dic
             f"{w:g}": float(model.prepare(model.base_design())["c_device"][0]) + w * dq - dc
             for w in wtp
         },
+        # cost-consequence view of the index admission (replaces the former hospital-
+        # perspective "ICER", which divided index costs by lifetime QALYs): extra index-
+        # admission cost per extra patient alive at 180 days
+        "inc_index_cost": d_index,
+        "inc_alive_180d": d_alive,
+        "index_cost_per_extra_survivor_180d": per_extra_survivor(d_index, d_alive),
     }
     return {
         "country": model.country.key,
@@ -69,11 +90,15 @@ def summarise(model: DangerShockModel, results: Results, sample: int = 0) -> dic
 
 
 def summary_extras(model: DangerShockModel) -> dict[str, Any]:
-    """Extra blocks of one country set's summary: ``validation`` (modelled against every
-    published survival figure, :mod:`hecon.models.danger_shock.validation`)."""
+    """Extra blocks of one country set's summary after :func:`summarise`: ``validation``
+    (modelled against every published survival figure,
+    :mod:`hecon.models.danger_shock.validation`) and ``subgroups`` (age under 77 / 77 or over,
+    men / women), each with the keys of the ``incremental`` block, costs and QALYs per strategy
+    and P(cost-effective) from a PSA of the subgroup's model)."""
+    from hecon.models.danger_shock.subgroups import run_subgroups
     from hecon.models.danger_shock.validation import validation_records
 
-    return {"validation": validation_records(model)}
+    return {"validation": validation_records(model), "subgroups": run_subgroups(model)}
 
 
 def base_case_table(summary: dict[str, Any]) -> pd.DataFrame:
@@ -107,6 +132,24 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(
             f"At {cur} {w:,.0f}/QALY: incremental NMB {cur} {inc['inmb'][k]:,.0f}; device price "
             f"at which the pump is cost-effective: {cur} {inc['threshold_device_price'][k]:,.0f}")
+    per = inc.get("index_cost_per_extra_survivor_180d")
+    if per is not None:
+        lines.append(f"Index admission: {cur} {inc['inc_index_cost']:,.0f} more per patient, "
+                     f"{100 * inc['inc_alive_180d']:.1f} percentage points more alive at 180 "
+                     "days: " + (f"{cur} {per:,.0f} per extra survivor" if isinstance(per, float)
+                                 else str(per)))
+    subs = summary.get("subgroups")
+    if isinstance(subs, dict):
+        lines.append(f"Subgroups (age subgroups post hoc; P(cost-effective) from "
+                     f"{subs.get('psa_draws', 0):,} PSA draws each):")
+        for b in subs.values():
+            if not isinstance(b, dict):
+                continue
+            i = b["icer"]
+            txt = f"{cur} {i:,.0f} per QALY" if isinstance(i, float) else str(i)
+            pce = b.get("prob_cost_effective") or {}
+            probs = ", ".join(f"{x:.0%} at {cur} {float(w):,.0f}" for w, x in pce.items())
+            lines.append(f"  {b['label']}: ICER {txt}; P(cost-effective) {probs}")
     return "\n".join(lines)
 
 

@@ -88,6 +88,11 @@ def run_base(
         summ = summarise(model, res)
         summ.update(summary_extras(model))
         extra[f"validation_{model.country.key}.csv"] = pd.DataFrame(summ["validation"])
+        if isinstance(summ.get("subgroups"), dict):
+            from hecon.models.danger_shock.subgroups import subgroup_table
+
+            extra[f"subgroups_{model.country.key}.csv"] = subgroup_table(
+                summ["subgroups"], model.country.key, model.country.currency)
         summaries.append(summ)
         extra.update(_analyses(model, summ, analyses, opts))
         df = res.to_frame()
@@ -121,7 +126,8 @@ def run_base(
         "country_sets": {s["country"]: s for s in summaries},
     }
     if "scenarios" in analyses and sc is None:
-        extra["scenarios.csv"] = scenario_table(inputs, progress=opts.progress)
+        extra["scenarios.csv"] = scenario_table(inputs, progress=opts.progress,
+                                                countries=countries)
     _write_folder(folder, {
         **extra,
         "summary.json": clean(summary),
@@ -195,10 +201,11 @@ def _write_folder(folder: Path, contents: dict[str, Any]) -> None:
 
 
 def run_scenarios(out: str | None = None, inputs: str | None = None,
-                  command: list[str] | None = None) -> tuple[Path, pd.DataFrame]:
-    """Every scenario in ``scenarios/`` (each for its country set), one table; written to
-    ``<out>/scenarios.csv``."""
-    table = scenario_table(inputs)
+                  command: list[str] | None = None,
+                  countries: list[str] | None = None) -> tuple[Path, pd.DataFrame]:
+    """Every scenario in ``scenarios/`` for each country set (all by default), one table;
+    written to ``<out>/scenarios.csv``."""
+    table = scenario_table(inputs, countries=countries)
     folder = Path(out) if out else Path("outputs") / "scenarios"
     files = [p for p in scenarios_dir().glob("*.yaml")]
     _write_folder(folder, {"scenarios.csv": table,
@@ -206,52 +213,97 @@ def run_scenarios(out: str | None = None, inputs: str | None = None,
     return folder, table
 
 
-def scenario_table(inputs: str | None = None, progress: Progress = silent) -> pd.DataFrame:
-    """One row per scenario: description, country and results."""
+BASE_NAME = "base case"
+
+
+def _same(x: float, y: float) -> bool:
+    """Equal within rounding (relative 1e-9 of the larger magnitude, or 1e-9 absolute)."""
+    return abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y))
+
+
+def scenario_table(inputs: str | None = None, progress: Progress = silent,
+                   countries: list[str] | None = None) -> pd.DataFrame:
+    """One row per (country set, scenario, threshold), the base case first: results, change
+    against the base case, whether the decision (adopt if INMB > 0) changes, and a note when
+    the scenario repeats the base case. A scenario fixed to another country set is left out
+    of a country's rows."""
     scs = load_scenarios(scenarios_dir(), ModelConfig.keys())
+    countries = list(countries or COUNTRIES)
     rows = []
-    bar = progress("Scenarios", len(scs), unit="scenario")
-    for sc in scs.values():
-        bar.update(1)
-        country = sc.settings.get("country", "dk")
-        model = DangerShockModel.build(ModelConfig(country=country), sc,
-                                       parameters=Path(inputs) if inputs else None)
-        s = summarise(model, model.base_case())
-        inc = s["incremental"]
-        w = s["wtp"][0]
-        rows.append({
-            "scenario": sc.name, "description": sc.description, "country": country,
-            "currency": s["currency"],
-            "cost_impella": s["strategies"][inc["intervention"]]["cost"],
-            "cost_soc": s["strategies"][inc["comparator"]]["cost"],
-            "qalys_impella": s["strategies"][inc["intervention"]]["qalys"],
-            "qalys_soc": s["strategies"][inc["comparator"]]["qalys"],
-            "inc_cost": inc["inc_cost"], "inc_qalys": inc["inc_qalys"],
-            "inc_life_years": inc["inc_life_years"],
-            "icer": inc["icer"], "wtp": w, "inmb": inc["inmb"][f"{w:g}"],
-            "threshold_device_price": inc["threshold_device_price"][f"{w:g}"],
-        })
+    bar = progress("Scenarios", len(scs) * len(countries), unit="scenario")
+    for country in countries:
+        params = Path(inputs) if inputs else None
+        base = summarise(*_model_and_results(country, None, params))
+        for sc in [None, *scs.values()]:
+            if sc is not None:
+                bar.update(1)
+                fixed = sc.settings.get("country")
+                if fixed is not None and fixed != country:
+                    continue
+            s = base if sc is None else summarise(*_model_and_results(country, sc, params))
+            rows += _scenario_rows(sc, country, s, base)
     bar.close()
     return pd.DataFrame(rows)
 
 
-def format_scenarios(table: pd.DataFrame) -> str:
-    """The scenario table for the terminal."""
-    def icer_text(row: pd.Series) -> str:
-        v = row["icer"]
-        return f"{v:,.0f}" if isinstance(v, float) else str(v)
+def _model_and_results(country: str, sc: Scenario | None, params: Path | None):
+    model = DangerShockModel.build(ModelConfig(country=country), sc, parameters=params)
+    return model, model.base_case()
 
+
+def _scenario_rows(sc: Scenario | None, country: str, s: dict[str, Any],
+                   base: dict[str, Any]) -> list[dict[str, Any]]:
+    inc, b = s["incremental"], base["incremental"]
+    strat = s["strategies"]
+    repeats = sc is not None and _same(inc["inc_cost"], b["inc_cost"]) and _same(
+        inc["inc_qalys"], b["inc_qalys"]) and _same(inc["inc_life_years"], b["inc_life_years"])
+    rows = []
+    for w in s["wtp"]:
+        k = f"{w:g}"
+        adopt, adopt0 = inc["inmb"][k] > 0, b["inmb"][k] > 0
+        rows.append({
+            "scenario": BASE_NAME if sc is None else sc.name,
+            "description": ("All-comers base case" if sc is None else sc.description),
+            "country": country, "currency": s["currency"],
+            "cost_impella": strat[inc["intervention"]]["cost"],
+            "cost_soc": strat[inc["comparator"]]["cost"],
+            "qalys_impella": strat[inc["intervention"]]["qalys"],
+            "qalys_soc": strat[inc["comparator"]]["qalys"],
+            "inc_cost": inc["inc_cost"], "inc_qalys": inc["inc_qalys"],
+            "inc_life_years": inc["inc_life_years"],
+            "icer": inc["icer"], "wtp": w, "inmb": inc["inmb"][k],
+            "threshold_device_price": inc["threshold_device_price"][k],
+            "inc_index_cost": inc["inc_index_cost"], "inc_alive_180d": inc["inc_alive_180d"],
+            "index_cost_per_extra_survivor_180d": inc["index_cost_per_extra_survivor_180d"],
+            "change_inc_cost": inc["inc_cost"] - b["inc_cost"],
+            "change_inc_qalys": inc["inc_qalys"] - b["inc_qalys"],
+            "change_inmb": inc["inmb"][k] - b["inmb"][k],
+            "decision": "adopt" if adopt else "reject",
+            "decision_changes": "yes" if adopt != adopt0 else "no",
+            "repeats_base_case": repeats,
+            "note": ("same results as the base case for this country set" if repeats else ""),
+        })
+    return rows
+
+
+def format_scenarios(table: pd.DataFrame) -> str:
+    """The scenario table for the terminal: one line per scenario, country and threshold."""
+    def icer_text(v: Any) -> str:
+        return f"{v:,.0f}" if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+    cur = table["currency"]
     t = pd.DataFrame({
         "scenario": table["scenario"],
         "country": table["country"],
-        "inc cost": [f"{c} {x:,.0f}" for c, x in zip(table["currency"], table["inc_cost"],
-                                                      strict=True)],
+        "WTP": [f"{c} {x:,.0f}" for c, x in zip(cur, table["wtp"], strict=True)],
+        "inc cost": [f"{c} {x:,.0f}" for c, x in zip(cur, table["inc_cost"], strict=True)],
         "inc QALYs": table["inc_qalys"].map("{:.3f}".format),
-        "ICER": table.apply(icer_text, axis=1),
-        "INMB at WTP": [f"{c} {x:,.0f}" for c, x in zip(table["currency"], table["inmb"],
-                                                         strict=True)],
-        "threshold price": [f"{c} {x:,.0f}" for c, x in zip(
-            table["currency"], table["threshold_device_price"], strict=True)],
+        "ICER": table["icer"].map(icer_text),
+        "INMB": [f"{c} {x:,.0f}" for c, x in zip(cur, table["inmb"], strict=True)],
+        "INMB change": [f"{c} {x:+,.0f}" for c, x in zip(cur, table["change_inmb"],
+                                                          strict=True)],
+        "decision changes": table["decision_changes"],
+        "note": table["note"].map(lambda x: "repeats base case" if x else ""),
     })
     return t.to_string(index=False)
 

@@ -123,7 +123,8 @@ def acute_tree(arm: str, cfg: ModelConfig) -> Chance:
                qalys=lambda p: -p.du_safety_event, then=rrt),
         Branch("no safety event", p=C, then=rrt),
     ])
-    device = {"device": lambda p: p.c_device + p.c_implant} if a == "impella" else {}
+    device = ({"device": lambda p: p.c_device + p.c_implant + p.c_device_system}
+              if a == "impella" else {})
     return Chance("randomised", [Branch(ARMS[a], p=1.0, costs=device, then=safety)])
 
 
@@ -134,9 +135,25 @@ def branch_share(rb, label: str) -> np.ndarray:
 
 
 def index_cost(p: ParamView, arm: str, survived: bool) -> np.ndarray:
-    """Index hospitalisation: ICU and ward days times their daily costs."""
+    """Index hospitalisation: ICU and ward days times their daily costs; ICU days of the
+    Impella arm are scaled by ``icu_days_ratio_impella`` (the trial's post hoc CICU data)."""
     who = "survivor" if survived else "decedent"
-    return p[f"icu_days_{who}"] * p.c_icu_day + p[f"ward_days_{who}"] * p.c_ward_day
+    icu = p[f"icu_days_{who}"] * (p.icu_days_ratio_impella if arm == "impella" else 1.0)
+    return icu * p.c_icu_day + p[f"ward_days_{who}"] * p.c_ward_day
+
+
+def utility_norm(p: ParamView, age: np.ndarray) -> np.ndarray:
+    """General-population EQ-5D at ``age`` for the cohort's sex (``p.male``): the country's
+    age(-sex) model, intercept + male + age + age squared."""
+    return (p.u_norm_intercept + p.u_norm_male * p.male + p.u_norm_age * age
+            + p.u_norm_age2 * age ** 2)
+
+
+def age_utility_factor(p: ParamView, age: np.ndarray) -> np.ndarray:
+    """Age adjustment of long-term utilities: norm(age) / norm(age at 180 days), so a state's
+    utility is its source value at the start of the long-term phase and falls as the
+    general population's does (1 throughout when the age coefficients are 0)."""
+    return utility_norm(p, age) / utility_norm(p, p.age + ACUTE_YEARS)
 
 
 def effect_structure(p) -> np.ndarray:
@@ -219,8 +236,9 @@ def long_term_model(arm: str, cfg: ModelConfig, gp_cumhaz: CumHazard,
         n_cycles=n_cycles,
         cycle_length=dt,
         costs=costs,
-        utilities=lambda p, t: {"post_shock": p[f"u_post_shock_{cfg.utility_source}"],
-                                "dialysis": p.u_dialysis},
+        utilities=lambda p, t: {
+            "post_shock": p[f"u_post_shock_{cfg.utility_source}"] * age_utility_factor(p, t.age),
+            "dialysis": p.u_dialysis * age_utility_factor(p, t.age)},
         start_age=lambda p: p.age + ACUTE_YEARS,
         start_time=ACUTE_YEARS,
         cost_categories=("follow_up", "dialysis"),
