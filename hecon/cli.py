@@ -242,11 +242,15 @@ def _budget_parser(sub: argparse._SubParsersAction) -> None:
                    help="headline perspective (the tables hold both; default payer)")
 
 
-def _budget_options(opts: object, args: argparse.Namespace) -> object:
+def _budget_options(opts: object, args: argparse.Namespace, plugin: object = None) -> object:
+    """The analysis options plus the budget settings, in the plug-in's
+    ``budget_options_class`` (a model without one has no budget analysis)."""
     from dataclasses import asdict
 
-    from hecon.models.danger_shock.budget import BudgetOptions
-
+    budget_options = getattr(plugin, "budget_options_class", None)
+    if budget_options is None:
+        raise InputError(f"model {getattr(plugin, 'name', plugin)!r} has no budget impact "
+                         "analysis")
     patients: float | str | None = args.patients
     if patients is not None and patients not in ("country", "hospital"):
         try:
@@ -264,8 +268,8 @@ def _budget_options(opts: object, args: argparse.Namespace) -> object:
         bad = [u for u in uptake if not 0 <= u <= 1]
         if bad or not uptake:
             raise InputError(f"--uptake needs shares between 0 and 1, got {args.uptake!r}")
-    return BudgetOptions(**asdict(opts), patients=patients, years=args.years, uptake=uptake,
-                         perspective=args.perspective)
+    return budget_options(**asdict(opts), patients=patients, years=args.years, uptake=uptake,
+                          perspective=args.perspective)
 
 
 def _options(args: argparse.Namespace, plugin: object = None) -> object:
@@ -295,7 +299,7 @@ def _options(args: argparse.Namespace, plugin: object = None) -> object:
                    two_way=pair, progress=silent if args.quiet else bars,
                    evsi_n=getattr(args, "evsi_n", ()),
                    evsi_group=getattr(args, "evsi_group", None))
-    return _budget_options(opts, args) if args.command == "budget" else opts
+    return _budget_options(opts, args, plugin) if args.command == "budget" else opts
 
 
 def _run_name(args: argparse.Namespace) -> str:

@@ -125,6 +125,7 @@ class ModelPlugin:
     extra_outcomes: tuple[str, ...] = ()  # extra outputs of the strategies kept per strategy
     set_setting: str | None = None  # a setting that selects the set (flagship: "country")
     options_class: type | None = None  # analysis options (default hecon.runner.Options)
+    budget_options_class: type | None = None  # options of `hecon budget` (None: no budget)
 
     # ---------------------------------------------------------------- required members
     def sets(self) -> dict[str, SetInfo]:

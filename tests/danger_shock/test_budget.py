@@ -154,6 +154,14 @@ def test_eligible_patients_follow_the_stated_derivation():
     assert budget.eligible_per_year("dk")["country"] == pytest.approx(72, abs=1)
 
 
+def test_voi_population_is_the_budget_population():
+    """population.yaml (value of information) uses the budget derivation, to whole patients:
+    one figure for both analyses."""
+    pop = yaml.safe_load((budget.budget_file().parent / "population.yaml").read_text())
+    for c in ("dk", "uk"):
+        assert pop[c]["incidence_per_year"] == round(budget.eligible_per_year(c)["country"])
+
+
 def test_uptake_continues_with_its_last_value(model):
     st = budget.settings(model, budget.BudgetOptions(years=7, uptake=[0.2, 0.5]))
     assert st["uptake"] == [0.2, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]

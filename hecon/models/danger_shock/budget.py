@@ -64,6 +64,11 @@ class BudgetOptions(Options):
     perspective: str = "payer"
 
 
+def _places(x: float) -> int:
+    """Decimal places for a patient count: none when whole, else one."""
+    return 0 if float(x).is_integer() else 1
+
+
 def _number(entry: Any, file: str, name: str) -> float:
     try:
         v = float(entry["value"] if isinstance(entry, dict) else entry)
@@ -293,7 +298,8 @@ def format_budget(summary: dict[str, Any]) -> str:
            "hospital", "given": "patients"}[b["population"]]
     text = (f"Budget impact ({b['perspective']}, undiscounted): {cur} "
             f"{b['year1_impact']:,.0f} in year 1 and {cur} {b['cumulative_impact']:,.0f} over "
-            f"{b['years']} years for {b['patients_per_year']:,.1f} {who} a year (uptake "
+            f"{b['years']} years for {b['patients_per_year']:,.{_places(b['patients_per_year'])}f}"
+            f" {who} a year (uptake "
             f"{_pct(b['uptake'])})")
     if "cumulative_interval" in b:
         lo, hi = b["cumulative_interval"]

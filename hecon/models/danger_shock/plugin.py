@@ -16,6 +16,7 @@ from typing import Any
 
 from hecon.models.danger_shock import analyses as an
 from hecon.models.danger_shock import runner
+from hecon.models.danger_shock.budget import BudgetOptions
 from hecon.models.danger_shock.config import CHOICES, ModelConfig
 from hecon.models.danger_shock.inputs import (
     default_inputs_dir,
@@ -46,6 +47,7 @@ class DangerShockPlugin(ModelPlugin):
     extra_outcomes = ("alive_180d",)
     set_setting = "country"
     options_class = an.Options
+    budget_options_class = BudgetOptions
 
     # -------------------------------------------------------------------- the contract
     def sets(self) -> dict[str, SetInfo]:
