@@ -80,6 +80,7 @@ lock:
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_analysis.py
+	$(BIN)/python benchmarks/bench_run.py
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) $(MIN_VENV) outputs/*/ .pytest_cache

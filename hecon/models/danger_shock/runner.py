@@ -111,6 +111,7 @@ def run_base(
         if sc is not None and sc.file:
             files.append(Path(sc.file))
         files.append(default_inputs_dir() / "danger_shock" / "validation_targets.csv")
+        files.append(default_inputs_dir() / "danger_shock" / "subgroups.csv")
         if "voi" in analyses:
             files.append(default_inputs_dir() / "danger_shock" / "population.yaml")
         if "budget" in analyses:
