@@ -401,7 +401,9 @@ def psm_arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray],
     u_alive = np.where(t0[None, :] < T_ACUTE, p["u_acute"][:, None],
                        ((1 - s_dial) * p[f"u_post_shock_{utility_source}"]
                         + s_dial * p["u_dialysis"])[:, None])
-    fu = np.where(t0 < 1, p["c_followup_year1"][:, None], p["c_followup_annual"][:, None]) * DT
+    late = (t0 >= T_ACUTE)[None, :]  # follow-up and dialysis costs start at 180 days
+    fu = late * np.where(t0 < 1, p["c_followup_year1"][:, None],
+                         p["c_followup_annual"][:, None]) * DT
     d = discount(t0, segments)[None, :]
     trace = np.zeros((n, n_cyc + 1, 2))
     for sex, w in (("male", p["male_share"]), ("female", 1 - p["male_share"])):
@@ -414,7 +416,7 @@ def psm_arm(p: Mapping[str, np.ndarray], a: str, life: Mapping[str, np.ndarray],
         S = np.exp(-H_sex)
         mm = 0.5 * (S[:, :-1] + S[:, 1:])
         vals = {"cost_follow_up": mm * fu,
-                "cost_dialysis": mm * (s_dial * p["c_dialysis_annual"])[:, None] * DT,
+                "cost_dialysis": late * mm * (s_dial * p["c_dialysis_annual"])[:, None] * DT,
                 "qalys": mm * u_alive * DT,
                 "life_years": mm * DT}
         for key, v in vals.items():

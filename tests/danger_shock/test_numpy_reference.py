@@ -9,7 +9,7 @@ alive at 180 days, the traces) must agree to 1e-9 relative. The test reads the s
 and inputs itself (settings and parameter overrides, discount rules, life tables, subgroup
 rows): a scenario the reference cannot do fails here.
 
-Speed: the engine's cost is per cycle, not per draw, so all runs of one country set with the
+Speed: the engine's cost is per cycle, not per draw, so all runs with the
 same settings (the base case, scenarios that only override parameters, the sex subgroups) are
 evaluated in one engine pass over the stacked draws (each run's draws prepared by its own
 model, i.e. with the engine's own scenario overrides).
@@ -99,18 +99,21 @@ def engine_model(path: Path | None, country: str, subgroup: str | None) -> Dange
 
 
 @functools.cache
-def engine_results(country: str) -> dict:
-    """Engine results of every scenario and subgroup of a country set, by run key: the
-    prepared draws of each run are stacked per (settings, age) and evaluated in one pass."""
-    runs = {f"scenario:{p.stem}": (p, None) for p in SCENARIOS}
-    runs |= {f"subgroup:{g}": (None, g) for g in SUBGROUPS}
+def engine_results() -> dict:
+    """Engine results of every scenario and subgroup of both country sets, by (country, run):
+    the prepared draws of each run are stacked per (settings, age) and evaluated in one pass
+    (a scenario fixing the other country set joins that set's base-case pass)."""
     groups: dict = {}
-    for key, (path, sub) in runs.items():
-        model = engine_model(path, country, sub)
-        design = Design.psa(model.table, DRAWS, seed=SEED)
-        prepared = model.prepare(design)
-        age = float(np.unique(prepared["age"]).item())
-        groups.setdefault((model.config, age), []).append((key, model, design, prepared))
+    for country in COUNTRIES:
+        runs = {f"scenario:{p.stem}": (p, None) for p in SCENARIOS}
+        runs |= {f"subgroup:{g}": (None, g) for g in SUBGROUPS}
+        for key, (path, sub) in runs.items():
+            model = engine_model(path, country, sub)
+            design = Design.psa(model.table, DRAWS, seed=SEED)
+            prepared = model.prepare(design)
+            age = float(np.unique(prepared["age"]).item())
+            groups.setdefault((model.config, age), []).append(
+                ((country, key), model, design, prepared))
     out = {}
     for (_, age), members in groups.items():
         model = members[0][1]
@@ -142,7 +145,7 @@ def compare(engine: dict, ref: dict, what: str) -> None:
 @pytest.mark.parametrize("country", COUNTRIES)
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_scenario_equals_reference(path, country):
-    engine, params = engine_results(country)[f"scenario:{path.stem}"]
+    engine, params = engine_results()[country, f"scenario:{path.stem}"]
     run = scenario_run(path, country)
     ref = reference_outcomes(overridden(params, run["parameters"]), run["settings"], country)
     compare(engine, ref, f"{country} {path.stem}")
@@ -151,7 +154,7 @@ def test_every_scenario_equals_reference(path, country):
 @pytest.mark.parametrize("country", COUNTRIES)
 @pytest.mark.parametrize("subgroup", SUBGROUPS)
 def test_every_subgroup_equals_reference(subgroup, country):
-    engine, params = engine_results(country)[f"subgroup:{subgroup}"]
+    engine, params = engine_results()[country, f"subgroup:{subgroup}"]
     # the subgroup's fixed replacements come from subgroups.csv, read here with pandas
     rows = pd.read_csv(INPUTS / "subgroups.csv")
     for _, row in rows[rows["name"].str.startswith(subgroup + "__")].iterrows():
@@ -209,3 +212,29 @@ def test_default_flagship_entry_point(country):
         for arm in ARMS:
             for o in ("cost", "qalys", "life_years"):
                 np.testing.assert_allclose(ref[f"{o}_{arm}"], full[arm][o], rtol=1e-10)
+
+
+@pytest.mark.parametrize("country", COUNTRIES)
+def test_psm_charges_no_follow_up_during_index_admission(country):
+    """Bug found by the reference: the partitioned-survival structure charged follow-up and
+    chronic dialysis costs from randomisation, on top of the tree's index-admission costs
+    (the hybrid starts them at 180 days; the year-1 follow-up rate is the months 6-12 cost).
+    Over a 180-day horizon both structures must cost exactly the acute tree: device, stay,
+    safety events and acute RRT, each the arm's proportion times its unit cost."""
+    runs = {}
+    for structure in ("hybrid", "psm"):
+        model = DangerShockModel.build(ModelConfig(country=country, structure=structure,
+                                                   horizon_years=0.5))
+        d = Design.psa(model.table, 5, seed=3)
+        runs[structure] = model.evaluate(d)
+    p = dict(d.params().items())
+    r = runs["psm"]
+    for s, arm in zip(r.strategies, ARMS, strict=True):
+        for cat in ("follow_up", "dialysis"):
+            np.testing.assert_array_equal(r.column(s, f"cost_{cat}"), 0.0)
+        np.testing.assert_allclose(r.column(s, "cost_adverse_events"),
+                                   p[f"p_safety_{arm}"] * p["c_safety_event"], rtol=1e-12)
+        np.testing.assert_allclose(r.column(s, "cost_acute_rrt"),
+                                   p[f"p_rrt_{arm}"] * p["c_rrt_acute"], rtol=1e-12)
+        np.testing.assert_allclose(r.column(s, "cost"), runs["hybrid"].column(s, "cost"),
+                                   rtol=1e-12)
