@@ -4,13 +4,19 @@ Two uses: the baseline kernel the benchmarks compare hecon's throughput against 
 arithmetic with no validation, no generic machinery), and an independent re-implementation the
 test suite compares the engine's results with (tests/danger_shock/test_numpy_reference.py).
 
-Covers the default configuration: hybrid structure, lifetime horizon, Weibull acute hazard,
-ICU days scaled in the pump arm, device system cost, age-adjusted long-term utilities,
-landmark hazard ratio after 180 days within the observed follow-up and, beyond it, the
-effect-duration structure of each draw (stops / wanes from 10 to 20 years / persists, chosen by
-the uniform structure draw and the weights), payer perspective, life-table counting, discount
-factor at the start of each cycle, country discounting. Written from docs/model.md, not from
-the engine code.
+:func:`flagship` (the benchmarks' kernel) covers the default configuration: hybrid structure,
+lifetime horizon, Weibull acute hazard, ICU days scaled in the pump arm, device system cost,
+age-adjusted long-term utilities, landmark hazard ratio after 180 days within the observed
+follow-up and, beyond it, the effect-duration structure of each draw (stops / wanes from 10 to
+20 years / persists, chosen by the uniform structure draw and the weights), payer perspective,
+life-table counting, discount factor at the start of each cycle, country discounting.
+
+:func:`reference` covers every option the scenario files use (hybrid and partitioned-survival
+structures, every effect duration, fixed and lifetime horizons, any discount segments,
+utility sources; parameter overrides and subgroups arrive in the parameters) and returns every
+reported outcome (costs by category, QALYs, life-years, discounted and undiscounted, alive at
+180 days, traces). Written from docs/model.md, not from the engine code; nothing of the
+hecon package is imported.
 """
 
 from __future__ import annotations
