@@ -136,9 +136,13 @@ def strategies(cfg: ModelConfig, gp_hazard: Hazard, start_age: float) -> list:
             if cfg.perspective == "hospital":
                 return {}
             since = t.time
-            fu = np.where(since < 1.0, p.c_followup_year1, p.c_followup_annual) * dt
+            # the first 180 days are the index admission, costed by the acute tree (as in the
+            # hybrid): follow-up (its year-1 rate is the months 6-12 cost) and chronic
+            # dialysis start at 180 days
+            late = 0.0 if since < ACUTE_YEARS else 1.0
+            fu = late * np.where(since < 1.0, p.c_followup_year1, p.c_followup_annual) * dt
             return {"follow_up": {"alive": fu},
-                    "dialysis": {"alive": dial_share(p) * p.c_dialysis_annual * dt}}
+                    "dialysis": {"alive": late * dial_share(p) * p.c_dialysis_annual * dt}}
 
         def utilities(p, t, dial_share=dial_share):
             u_post = p[f"u_post_shock_{cfg.utility_source}"]
