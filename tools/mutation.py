@@ -55,21 +55,31 @@ ENGINE = tuple(
     )
 )
 
+#: tests written to kill surviving mutants of the analyses (docs/testing.md)
+MUTANT_TESTS = "tests/analysis/test_analysis_mutants.py"
+
 TARGETS: tuple[Target, ...] = (
     Target("engine", ENGINE, ("tests/engine",), 80, 0.22),
     Target("voi", ("hecon/analysis/voi.py",), (
         "tests/analysis/test_analysis_voi.py", "tests/analysis/test_analysis_voi_independent.py",
+        MUTANT_TESTS,
     ), 20, 0.14),
     Target("incremental", ("hecon/analysis/incremental.py",),
-           ("tests/analysis/test_analysis_incremental.py",), 20, 0.10),
-    Target("psa", ("hecon/analysis/psa.py",), ("tests/analysis/test_analysis_psa.py",), 20, 0.08),
+           ("tests/analysis/test_analysis_incremental.py",
+            "tests/analysis/test_analysis_grouping.py", MUTANT_TESTS), 20, 0.10),
+    Target("psa", ("hecon/analysis/psa.py",), (
+        "tests/analysis/test_analysis_psa.py", "tests/analysis/test_analysis_grouping.py",
+        MUTANT_TESTS,
+    ), 20, 0.08),
     Target("threshold_oneway", ("hecon/analysis/threshold.py", "hecon/analysis/oneway.py"),
-           ("tests/analysis/test_analysis_threshold_oneway.py",), 20, 0.08),
+           ("tests/analysis/test_analysis_threshold_oneway.py", MUTANT_TESTS), 20, 0.08),
     Target("design", ("hecon/design.py",), (
         "tests/test_design.py", "tests/analysis/test_analysis_design_correlation.py",
+        "tests/analysis/test_analysis_design_mutants.py",
     ), 20, 0.08),
     Target("distributions", ("hecon/distributions.py",),
-           ("tests/test_parameters.py", "tests/test_design.py"), 20, 0.08),
+           ("tests/test_parameters.py", "tests/test_design.py",
+            "tests/analysis/test_analysis_design_mutants.py"), 20, 0.08),
     Target("danger_shock", (
         "hecon/models/danger_shock/model.py", "hecon/models/danger_shock/structure.py",
         "hecon/models/danger_shock/psm.py",
