@@ -72,7 +72,8 @@ TARGETS: tuple[Target, ...] = (
         MUTANT_TESTS,
     ), 20, 0.08),
     Target("threshold_oneway", ("hecon/analysis/threshold.py", "hecon/analysis/oneway.py"),
-           ("tests/analysis/test_analysis_threshold_oneway.py", MUTANT_TESTS), 20, 0.08),
+           ("tests/analysis/test_analysis_threshold_oneway.py", MUTANT_TESTS,
+            "tests/analysis/test_analysis_design_mutants.py"), 20, 0.08),
     Target("design", ("hecon/design.py",), (
         "tests/test_design.py", "tests/analysis/test_analysis_design_correlation.py",
         "tests/analysis/test_analysis_design_mutants.py",
