@@ -90,8 +90,8 @@ TARGETS: tuple[Target, ...] = (
 )
 
 #: what is copied into the private work tree (tests may read docs, inputs, scenarios)
-COPIED = ("hecon", "tests", "inputs", "scenarios", "examples", "docs", "pyproject.toml",
-          "README.md")
+COPIED = ("hecon", "tests", "inputs", "scenarios", "examples", "docs", "benchmarks",
+          "pyproject.toml", "README.md")
 
 
 def _copy_tree() -> None:
