@@ -80,7 +80,7 @@ TARGETS: tuple[Target, ...] = (
     ), 20, 0.08),
     Target("distributions", ("hecon/distributions.py",),
            ("tests/test_parameters.py", "tests/test_design.py",
-            "tests/analysis/test_analysis_design_mutants.py"), 20, 0.08),
+            "tests/analysis/test_analysis_distribution_mutants.py"), 20, 0.08),
     Target("danger_shock", (
         "hecon/models/danger_shock/model.py", "hecon/models/danger_shock/structure.py",
         "hecon/models/danger_shock/psm.py",
