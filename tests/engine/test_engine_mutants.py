@@ -37,5 +37,22 @@ def test_complement_within_rounding_below_zero_is_zero():
     res = evaluate([m], {}, Settings.undiscounted("end"))
     trace = res.trace("m")[["a", "b", "dead"]].to_numpy(dtype=float)
     assert trace.sum(axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-11)
+    assert (trace >= 0).all()  # the -5e-13 is set to 0, not kept
     # end counting: alive at t=1 is 0.6 (all in b), at t=2 still 0.6 -> 1.2 life-years
     assert res.summary().loc["m", "life_years"] == pytest.approx(1.2, abs=1e-11)
+
+
+def test_negative_starting_membership_that_sums_to_one_is_an_error():
+    from hecon.errors import ModelError
+
+    m = MarkovModel(
+        name="m",
+        states=["a", "b"],
+        transitions=lambda p, t: {("a", "b"): 0.1, ("a", "a"): C, ("b", "b"): C},
+        start={"a": 1.2, "b": -0.2},
+        n_cycles=2,
+        costs=lambda p, t: {},
+        utilities=lambda p, t: {"a": 1.0, "b": 1.0},
+    )
+    with pytest.raises(ModelError, match="negative membership -0.2 in state 'b'"):
+        evaluate([m], {}, Settings.undiscounted("end"))
