@@ -19,7 +19,7 @@ LOCK_VENV := .lock-venv
 MIN_VENV  := .min-venv
 PIP       := python -m pip --quiet --disable-pip-version-check
 
-.PHONY: run test test-min lock lint bench clean
+.PHONY: run test test-min lock lint bench clean mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,15 @@ lock:
 	mv $(RUN_LOCK).tmp $(RUN_LOCK)
 	mv $(DEV_LOCK).tmp $(DEV_LOCK)
 	rm -rf $(LOCK_VENV)
+
+# Sampled mutation testing (cosmic-ray, the 'mutation' extra) of the engine, the analyses, the
+# design, the distributions and the flagship model, each module against its own tests, one
+# worker at the lowest priority, within MUTATION_MINUTES; report in outputs/mutation/report.md.
+# Not part of make test. See docs/testing.md.
+MUTATION_MINUTES ?= 30
+mutation: $(STAMP_DEV)
+	$(BIN)/$(PIP) install "cosmic-ray>=8.7,<9"
+	nice -n 19 $(BIN)/python tools/mutation.py --budget-minutes $(MUTATION_MINUTES) --fresh
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_engine.py

@@ -1,0 +1,50 @@
+"""Tests that kill mutants which survived `make mutation` in hecon/design.py and
+hecon/analysis/oneway.py's two-way design (docs/testing.md). Expected values by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hecon.analysis import oneway
+from hecon.design import Design
+from hecon.errors import InputError
+from hecon.parameters import ParameterTable
+
+
+def _table():
+    rows = [
+        dict(name="p", value=0.4, unit="probability", distribution="beta", alpha=4, beta=6),
+        dict(name="c", value=1000.0, unit="DKK 2023", distribution="gamma", se=200.0),
+        dict(name="k", value=2.0, unit="count", distribution="fixed"),
+    ]
+    for r in rows:
+        r["source"] = "test"
+    return ParameterTable.from_frame(pd.DataFrame(rows))
+
+
+def test_from_frame_with_table_fills_missing_at_base_in_table_order():
+    df = pd.DataFrame({"c": [10.0, 20.0], "label": ["a", "b"]})
+    d = Design.from_frame(df, _table())
+    assert d.names == ["p", "c", "k"]
+    assert d.labels == ["a", "b"]
+    np.testing.assert_array_equal(d.values, [[0.4, 10.0, 2.0], [0.4, 20.0, 2.0]])
+
+
+def test_from_frame_with_table_rejects_an_unknown_column():
+    with pytest.raises(InputError) as err:
+        Design.from_frame(pd.DataFrame({"c": [1.0], "zzz": [2.0]}), _table())
+    assert err.value.parameter == "zzz"
+
+
+@pytest.mark.parametrize("first, second", [([], [1.0]), ([1.0], []), ([np.nan], [1.0])])
+def test_two_way_design_rejects_empty_or_non_finite_values(first, second):
+    with pytest.raises(InputError, match="non-empty and finite"):
+        oneway.two_way_design(_table(), "p", first, "c", second)
+
+
+def test_two_way_design_grid_by_hand():
+    d = oneway.two_way_design(_table(), "p", [0.1, 0.2], "c", [5.0, 6.0, 7.0])
+    # every pair, first parameter varying slowest; k stays at base
+    assert d.column("p").tolist() == [0.1, 0.1, 0.1, 0.2, 0.2, 0.2]
+    assert d.column("c").tolist() == [5.0, 6.0, 7.0, 5.0, 6.0, 7.0]
+    assert d.column("k").tolist() == [2.0] * 6

@@ -1,0 +1,58 @@
+"""Tests that kill mutants which survived `make mutation` in hecon/engine (docs/testing.md lists
+each mutant and the test here that kills it). Expected numbers are worked out by hand."""
+
+import numpy as np
+import pytest
+
+from hecon.engine import C, DiscountSchedule, MarkovModel, Settings, State, evaluate
+from hecon.engine.rates import prob_to_odds
+
+
+def test_prob_to_odds_by_hand():
+    assert prob_to_odds(np.array([0.2, 0.5, 0.75])) == pytest.approx([0.25, 1.0, 3.0],
+                                                                       rel=1e-14)
+    assert prob_to_odds(0.0) == 0.0
+
+
+def test_discount_schedule_descriptions():
+    dk = DiscountSchedule.stepwise([(0, 0.035), (35, 0.025), (70, 0.015)])
+    assert dk.describe() == ("3.5% (years 0-35), 2.5% (years 35-70), 1.5% (years 70-end) "
+                             "(discrete)")
+    assert DiscountSchedule.flat(0.04, "continuous").describe() == "4.0% (continuous)"
+
+
+def test_complement_within_rounding_below_zero_is_zero():
+    # probabilities out of 'a' sum to 1 + 5e-13 (inside the 1e-12 rounding allowance): the
+    # complement a->a is -5e-13 and counts as 0, so the cohort stays whole (sum 1)
+    m = MarkovModel(
+        name="m",
+        states=["a", "b", State("dead", dead=True)],
+        transitions=lambda p, t: {("a", "b"): 0.6, ("a", "dead"): 0.4 + 5e-13, ("a", "a"): C,
+                                  ("b", "b"): C},
+        start={"a": 1.0},
+        n_cycles=2,
+        costs=lambda p, t: {},
+        utilities=lambda p, t: {"a": 1.0, "b": 1.0},
+    )
+    res = evaluate([m], {}, Settings.undiscounted("end"))
+    trace = res.trace("m")[["a", "b", "dead"]].to_numpy(dtype=float)
+    assert trace.sum(axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-11)
+    assert (trace >= 0).all()  # the -5e-13 is set to 0, not kept
+    # end counting: alive at t=1 is 0.6 (all in b), at t=2 still 0.6 -> 1.2 life-years
+    assert res.summary().loc["m", "life_years"] == pytest.approx(1.2, abs=1e-11)
+
+
+def test_negative_starting_membership_that_sums_to_one_is_an_error():
+    from hecon.errors import ModelError
+
+    m = MarkovModel(
+        name="m",
+        states=["a", "b"],
+        transitions=lambda p, t: {("a", "b"): 0.1, ("a", "a"): C, ("b", "b"): C},
+        start={"a": 1.2, "b": -0.2},
+        n_cycles=2,
+        costs=lambda p, t: {},
+        utilities=lambda p, t: {"a": 1.0, "b": 1.0},
+    )
+    with pytest.raises(ModelError, match="negative membership -0.2 in state 'b'"):
+        evaluate([m], {}, Settings.undiscounted("end"))
