@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -305,8 +306,10 @@ def _run_name(args: argparse.Namespace) -> str:
         return args.command
     if not args.scenario:
         return "base_case"
+    from hecon.scenarios import is_scenario_path
+
     p = Path(args.scenario)
-    stem = p.stem if p.suffix in (".yaml", ".yml") or p.exists() else args.scenario
+    stem = p.stem if is_scenario_path(args.scenario) else args.scenario
     return check_name(stem, "run name taken from the scenario (give --name)")
 
 
@@ -433,6 +436,11 @@ def _scenarios(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: object,
+                  **kwargs: object) -> None:
+    print(f"hecon: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hecon`` command. Returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -447,7 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = {"run": _run, "scenarios": _scenarios, "report": _report, "excel": _excel,
             **{j: _run for j in JOBS}}
     try:
-        return jobs[args.command](args, argv)
+        with warnings.catch_warnings():  # hecon's warnings as one 'hecon: warning:' line each
+            warnings.simplefilter("always", UserWarning)
+            warnings.showwarning = _show_warning
+            return jobs[args.command](args, argv)
     except HeconError as exc:
         print(f"hecon: error: {exc}", file=sys.stderr)
         return 2

@@ -154,6 +154,19 @@ def _check_lengths(path: Path, given: str) -> None:
         raise InputError("the path is too long for the file system", file=where)
 
 
+def run_target(out: str | Path | None, run_name: str) -> Path:
+    """The folder a run through the Python API writes: ``out``, else ``outputs/<run_name>``,
+    checked (:func:`check_name`, :func:`check_target`) before anything is computed. The
+    staging folder of a run in progress (the command line's) is returned as it is."""
+    if out and is_stage(out):
+        return Path(out)
+    if not out:
+        check_name(run_name, "run name")
+    folder = Path(out) if out else Path("outputs") / run_name
+    check_target(folder)
+    return folder
+
+
 # --------------------------------------------------------------------------- signals
 
 

@@ -16,6 +16,8 @@ given twice is an error (YAML would silently keep the last); nothing is ignored 
 from __future__ import annotations
 
 import difflib
+import math
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +88,42 @@ def load_yaml(path: str | Path, what: str = "YAML file") -> Any:
         raise InputError(f"malformed YAML{where}: {problem}", file=file) from None
     except RecursionError:
         raise InputError("malformed YAML: nested too deeply", file=file) from None
+
+
+def is_scenario_path(name: str) -> bool:
+    """True when ``--scenario`` names a file rather than a named scenario: it has a suffix
+    (``my.yaml``) or a path separator (``./horizon_5y``). A bare name always means the model's
+    ``scenarios/`` folder, even when a file or folder of that name sits in the working
+    directory (it would otherwise shadow the scenario)."""
+    seps = {"/", "\\", os.sep, os.altsep} - {None}
+    return Path(name).suffix != "" or any(sep in name for sep in seps)
+
+
+def check_setting_types(settings: Mapping[str, Any], defaults: Mapping[str, Any],
+                        file: str | None = None) -> None:
+    """A scenario's settings must have the type of the model's defaults: a number for a
+    number (``yes``/``no`` are booleans, not numbers; finite only), text for text, a
+    boolean for a boolean. Settings whose default is empty (None) or a list are not checked
+    here (the model checks them). Raises InputError naming the file and the setting."""
+    for key, value in settings.items():
+        if key not in defaults:
+            continue
+        base = defaults[key]
+        if base is None or isinstance(base, (list, tuple, dict)):
+            continue
+        if isinstance(base, bool):
+            ok, want = isinstance(value, bool), "true or false"
+        elif isinstance(base, (int, float)):
+            ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                  and math.isfinite(value))
+            want = "a finite number"
+        elif isinstance(base, str):
+            ok, want = isinstance(value, str), "text"
+        else:
+            continue
+        if not ok:
+            raise InputError(f"setting {key!r} is {value!r}; it must be {want} (like its "
+                             f"default {base!r})", file=file)
 
 
 def did_you_mean(name: str, options: Iterable[str]) -> str:
