@@ -394,24 +394,27 @@ def _excel(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
-    import json
-
     from hecon.plugin import load_plugin
     from hecon.report.workbook import REPORT_NAME, build_workbook
-    from hecon.runfolder import staged_run, verify
+    from hecon.runfolder import read_summary, staged_run, verify
 
     verify(args.run_dir, rebuildable=(REPORT_NAME,))
-    path = Path(args.run_dir) / "summary.json"
+    summary = read_summary(args.run_dir)
     texts = None
-    if path.is_file():
-        summary = json.loads(path.read_text(encoding="utf-8"))
+    try:
         if args.model or not summary.get("report"):
             plugin = load_plugin(args.model or summary.get("plugin"))
             texts = plugin.report_texts(summary)
-    with staged_run(args.run_dir) as stage:  # the folder is replaced whole, or left alone
-        verify(args.run_dir, rebuildable=(REPORT_NAME,))  # again, under the lock
-        stage.carry_over(exclude=(REPORT_NAME,))
-        build_workbook(stage.path, texts=texts)
+        with staged_run(args.run_dir) as stage:  # the folder is replaced whole, or left alone
+            verify(args.run_dir, rebuildable=(REPORT_NAME,))  # again, under the lock
+            stage.carry_over(exclude=(REPORT_NAME,))
+            build_workbook(stage.path, texts=texts)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        if isinstance(exc, HeconError):
+            raise
+        raise InputError(f"the run folder's summary or tables are not what hecon writes "
+                         f"({type(exc).__name__}: {str(exc)[:80]}); run the analysis again",
+                         file=args.run_dir) from None
     print(f"Workbook written to {Path(args.run_dir) / REPORT_NAME}")
     return 0
 

@@ -154,3 +154,28 @@ def warn_unused(table: Any, read: set[str], what: str = "the base case") -> list
                       f"model in {what}: {shown} (misspelt, or left over?)",
                       UnusedParameterWarning, stacklevel=2)
     return unused
+
+
+def check_outcomes(results: Any) -> Any:
+    """Every strategy's total costs (by category), QALYs and life-years must be finite
+    numbers: inputs so large that their sums overflow (beyond about 1.8e308) are an
+    InputError naming the strategy, the outcome and the design row, not an infinite or
+    empty result. Returns ``results``."""
+    labels = list(results.labels)
+    for s in results.strategies:
+        t = results.outputs[s].totals
+        named = {**{f"cost ({c})": v for c, v in t.costs.items()}, "QALYs": t.qalys,
+                 "life-years": t.life_years}
+        for what, v in named.items():
+            if v is None:
+                continue
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isfinite(np.asarray(v, dtype=float))
+            if bad.any():
+                i = int(np.flatnonzero(np.atleast_1d(bad))[0])
+                label = labels[i] if i < len(labels) else str(i)
+                raise InputError(f"strategy {s!r}, {row_words(label)}: the {what} is "
+                                 f"{float(np.ravel(v)[i])!r}, not a finite number; an input is "
+                                 "too large (the sums overflow): check the magnitudes of the "
+                                 "cost and count parameters")
+    return results

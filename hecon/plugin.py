@@ -105,10 +105,13 @@ class PluginModel:
         return self.plugin.settings(self.config)
 
     def evaluate(self, design: Design, **kw: Any) -> Results:
-        """Every strategy on every row of a design, in one vectorised pass."""
-        return evaluate(self.plugin.strategies(self.config, self.table),
-                        self.prepare(design), self.settings(),
-                        labels=design.labels, **kw)
+        """Every strategy on every row of a design, in one vectorised pass (outcomes checked
+        to be finite: :func:`hecon.limits.check_outcomes`)."""
+        from hecon.limits import check_outcomes
+
+        return check_outcomes(evaluate(self.plugin.strategies(self.config, self.table),
+                                       self.prepare(design), self.settings(),
+                                       labels=design.labels, **kw))
 
     def base_design(self) -> Design:
         """The base-case design (one row)."""

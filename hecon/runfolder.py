@@ -343,6 +343,25 @@ def verify(folder: str | Path, rebuildable: Iterable[str] = ()) -> dict[str, Any
     return data
 
 
+def read_summary(folder: str | Path) -> dict[str, Any]:
+    """The ``summary.json`` of a run folder, checked to be what a run writes (a JSON object
+    with ``country_sets``); InputError with one line otherwise."""
+    where = str(folder)
+    path = Path(folder) / "summary.json"
+    if not path.is_file():
+        raise InputError("not a run folder of 'hecon run' (no summary.json); a scenario "
+                         "table or another folder has no workbook to rebuild", file=where)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise InputError("summary.json is damaged (not readable JSON); run the analysis "
+                         "again", file=where) from None
+    if not isinstance(data, dict) or not isinstance(data.get("country_sets"), dict):
+        raise InputError("summary.json is not what a run writes (no country_sets); run "
+                         "the analysis again", file=where)
+    return data
+
+
 # --------------------------------------------------------------------------- staging
 
 

@@ -263,7 +263,8 @@ def run_generic(plugin: Any, sets: list[str] | None = None, scenario: str | None
         with parameters_read() as read:
             res = model.base_case() if hasattr(model, "base_case") else model.evaluate(
                 Design.base(model.table))
-        warn_unused(model.table, read, f"the base case of set {key!r}")
+        if inputs_path is not None:  # a user's table: a row the model never reads is named
+            warn_unused(model.table, read, f"the base case of set {key!r}")
         summ = summarise(plugin, model, info, res)
         summ.update(plugin.summary_extras(model) if hasattr(plugin, "summary_extras") else {})
         summaries.append(summ)

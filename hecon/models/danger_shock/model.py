@@ -14,7 +14,7 @@ from hecon.engine import DiscountSchedule, Results, Settings, evaluate
 from hecon.engine.accumulate import Totals
 from hecon.engine.markov import ModelOutput
 from hecon.errors import InputError, UnknownParameterError
-from hecon.limits import check_values, row_words
+from hecon.limits import check_outcomes, check_values, row_words
 from hecon.models.danger_shock import psm, structure
 from hecon.models.danger_shock.config import ModelConfig
 from hecon.models.danger_shock.inputs import Country, load_country, load_parameters
@@ -213,9 +213,9 @@ class DangerShockModel:
         try:
             params = self.prepare(design)
             if self.config.horizon_years is not None or "age" not in params:
-                return evaluate(self.strategies(), params, self.settings(),
-                                labels=design.labels, **kw)
-            return self._evaluate_by_horizon(params, design.labels, **kw)
+                return check_outcomes(evaluate(self.strategies(), params, self.settings(),
+                                               labels=design.labels, **kw))
+            return check_outcomes(self._evaluate_by_horizon(params, design.labels, **kw))
         except UnknownParameterError as exc:
             files = sorted({Path(p.file).name for p in self.table})
             raise InputError(f"the model needs this parameter, but the parameter table "
