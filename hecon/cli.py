@@ -383,6 +383,9 @@ def _excel(args: argparse.Namespace, argv: list[str]) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise InputError(f"--out must name an .xlsx file, got {args.out!r}")
+    from hecon.runfolder import check_file_target
+
+    check_file_target(out)  # before the model is built
     if out.is_dir():
         raise InputError(f"--out {args.out!r} is a folder; name the .xlsx file to write")
     sets = args.country or list(plugin.sets())

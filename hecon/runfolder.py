@@ -139,6 +139,29 @@ def check_target(folder: str | Path) -> Path:
     return path
 
 
+def check_file_target(file: str | Path, option: str = "--out") -> Path:
+    """Check, before anything is computed, that a single output file (e.g. the live Excel
+    model) can be written at ``file``: not a folder, not a dangling link, a name and path the
+    file system can hold, a parent that is (or can be made) a writable folder. Returns the
+    absolute path; raises InputError with one line."""
+    given = str(file)
+    if not given.strip() or "\0" in given:
+        raise InputError(f"output file ({option}) is empty or holds a NUL character")
+    path = Path(os.path.abspath(os.path.expanduser(given)))
+    _check_lengths(path, given)
+    if os.path.islink(path) and not path.exists():
+        raise InputError(f"is a link to something that does not exist (a dangling link); "
+                         f"remove it or choose another {option}", file=given)
+    if path.is_dir():
+        raise InputError(f"is a folder; name the file to write ({option})", file=given)
+    anchor = _nearest_existing(path.parent)
+    if not anchor.is_dir():
+        raise InputError(f"{anchor} is an existing file, not a folder", file=given)
+    if not os.access(anchor, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write in {anchor} (read-only or no permission)", file=given)
+    return path
+
+
 def _check_lengths(path: Path, given: str) -> None:
     """Names and path short enough for the file system, with room for the staging suffix."""
     anchor = _nearest_existing(path)

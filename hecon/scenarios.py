@@ -39,8 +39,20 @@ class _DuplicateKey(yaml.YAMLError):
         self.key, self.line = key, line
 
 
+class _AliasRefused(yaml.YAMLError):
+    def __init__(self, line: int) -> None:
+        super().__init__("alias")
+        self.line = line
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping key given twice."""
+    """SafeLoader that refuses a mapping key given twice and every alias (``*name``): an
+    input never needs one, and nested aliases expand a few hundred bytes into gigabytes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
+        if self.check_event(yaml.events.AliasEvent):
+            raise _AliasRefused(self.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
 
 
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -60,8 +72,8 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 
 
 def load_yaml(path: str | Path, what: str = "YAML file") -> Any:
-    """Read a YAML file safely (no object construction, duplicate keys refused, at most
-    1 MiB); every problem is an :class:`InputError` naming the file (and line)."""
+    """Read a YAML file safely (no object construction, duplicate keys and aliases refused,
+    at most 1 MiB); every problem is an :class:`InputError` naming the file (and line)."""
     path = Path(path)
     file = str(path)
     try:
@@ -78,6 +90,9 @@ def load_yaml(path: str | Path, what: str = "YAML file") -> Any:
                          file=file) from None
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506  (a SafeLoader subclass)
+    except _AliasRefused as exc:
+        raise InputError(f"line {exc.line}: a YAML alias (*name) is not accepted; write the "
+                         "value out", file=file) from None
     except _DuplicateKey as exc:
         raise InputError(f"line {exc.line}: key {exc.key!r} appears twice (YAML would "
                          "silently keep the last)", file=file) from None

@@ -445,3 +445,100 @@ def test_report_rebuilds_the_small_run(small_run, tmp_path):
     (run / "hecon_report.xlsx").unlink()
     assert main(["report", str(run)]) == 0
     assert (run / "hecon_report.xlsx").is_file()
+
+
+# ------------------------------------------------------------------ parsed inputs (4, 5)
+
+BOMB = "description: d\nsettings:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+BOMB += "".join(
+    f"  {b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi"))
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path, capsys):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BOMB)
+    assert len(BOMB) < 600  # a few hundred bytes that would expand to 9^9 strings
+    with pytest.raises(InputError, match=r"bomb.yaml: line 4: a YAML alias"):
+        load_scenario(path, ModelConfig.keys())
+    assert main(["run", "--scenario", str(path), "--analyses", "base",
+                 "--out", str(tmp_path / "out")]) == 2
+    assert "alias" in one_error_line(capsys.readouterr().err)
+
+
+def test_an_anchor_without_alias_is_plain_yaml(tmp_path):
+    path = tmp_path / "anchor.yaml"
+    path.write_text("description: d\nsettings: &s\n  horizon_years: 5\n")
+    assert load_scenario(path, ModelConfig.keys()).settings == {"horizon_years": 5}
+
+
+@pytest.mark.parametrize("unit, dist, cols", [
+    ("probability", "normal", {"value": 0.5, "se": 0.1}),
+    ("DKK 2024", "normal", {"value": 100, "se": 10}),
+    ("utility", "normal", {"value": 0.8, "se": 0.05}),
+    ("years", "normal", {"value": 67, "se": 5}),
+    ("probability", "uniform", {"value": 0.5, "min": 0, "max": 1.2}),
+    ("utility", "lognormal", {"value": 0.8, "meanlog": -0.2, "sdlog": 0.1}),
+    ("proportion", "gamma", {"value": 0.5, "se": 0.1}),
+    ("probability", "triangular", {"value": 0.5, "min": -0.1, "max": 0.9}),
+])
+def test_a_distribution_that_leaves_its_unit_is_refused_when_read(unit, dist, cols):
+    df = pd.DataFrame([{"name": "x", "unit": unit, "distribution": dist, "source": "s",
+                        **cols}])
+    with pytest.raises(InputError, match=f"parameter 'x': a {dist} distribution takes values"):
+        ParameterTable.from_frame(df, "t.csv")
+
+
+def _xlsx(path: Path, extra=None, hidden_first: bool = False) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    if hidden_first:
+        ws.title = "notes"
+        ws.append(["old notes, not a table"])
+        ws.sheet_state = "hidden"
+        ws = wb.create_sheet("params")
+    ws.append(["name", "value", "unit", "distribution", "source"])
+    ws.append(["c_x", 1.0, "DKK 2024", "fixed", "test"])
+    if extra:
+        extra(ws)
+    wb.save(path)
+    return path
+
+
+def test_a_cell_far_away_does_not_hang_the_reader(tmp_path):
+    far = _xlsx(tmp_path / "far.xlsx", lambda ws: ws.cell(1048576, 16384, 1))
+    assert far.stat().st_size < 20_000
+    with pytest.raises(InputError, match="far.xlsx: more than 100000 rows"):
+        ParameterTable.read(far)
+    wide = _xlsx(tmp_path / "wide.xlsx", lambda ws: ws.cell(2, 16384, 1))
+    with pytest.raises(InputError, match="row 2: a value stands right of the last header"):
+        ParameterTable.read(wide)
+
+
+def test_the_visible_sheet_is_read_not_a_hidden_first_one(tmp_path):
+    table = ParameterTable.read(_xlsx(tmp_path / "h.xlsx", hidden_first=True))
+    assert table.names == ["c_x"] and table["c_x"].source == "test"
+
+
+def test_a_formula_in_a_text_column_of_an_xlsx_is_refused(tmp_path):
+    path = _xlsx(tmp_path / "f.xlsx", lambda ws: ws.cell(2, 5, '=HYPERLINK("http://x")'))
+    with pytest.raises(InputError, match=r"f.xlsx, row 2, parameter 'c_x': column 'source' "
+                                         "holds a formula"):
+        ParameterTable.read(path)
+
+
+@pytest.mark.parametrize("target, words", [
+    ("dangling.xlsx", "dangling link"),
+    ("afile/x.xlsx", "is an existing file, not a folder"),
+    ("r" * 300 + ".xlsx", "too long for the file system"),
+])
+def test_excel_output_checked_before_the_model_is_built(tmp_path, monkeypatch, capsys,
+                                                        target, words):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "dangling.xlsx").symlink_to(tmp_path / "nowhere")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(DangerShockModel, "build",
+                        lambda *a, **k: pytest.fail("the model ran before the check"))
+    assert main(["excel", "--out", target]) == 2
+    assert words in one_error_line(capsys.readouterr().err)
