@@ -542,3 +542,17 @@ def test_excel_output_checked_before_the_model_is_built(tmp_path, monkeypatch, c
                         lambda *a, **k: pytest.fail("the model ran before the check"))
     assert main(["excel", "--out", target]) == 2
     assert words in one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("description: d\nsettings:\n  horizon_years: 5\n  horizon_years: 10\n",
+     "line 4: key 'horizon_years' appears twice"),
+    ("description: d\nparameters:\n  c_device: {multiply: yes}\n", "needs a finite number"),
+    ("description: d\nparameters:\n  c_device: true\n", "must be a number or a mapping"),
+])
+def test_duplicate_keys_and_booleans_in_a_scenario(tmp_path, text, words):
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_scenario(path, ModelConfig.keys(), ["c_device"])
+    assert "s.yaml" in str(info.value) and words in str(info.value)
