@@ -34,6 +34,7 @@ from hecon.scenarios import (
     is_scenario_path,
     load_scenario,
     load_scenarios,
+    local_hint,
 )
 
 ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa")
@@ -126,7 +127,7 @@ def _scenario(plugin: Any, name: str | None) -> Scenario | None:
     available = list_scenarios(plugin)
     if name not in available:
         raise InputError(f"unknown scenario {name!r}{did_you_mean(name, available)}; "
-                         "'hecon scenarios --list' lists them")
+                         "'hecon scenarios --list' lists them" + local_hint(name))
     return available[name]
 
 

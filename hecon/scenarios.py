@@ -114,6 +114,13 @@ def is_scenario_path(name: str) -> bool:
     return Path(name).suffix != "" or any(sep in name for sep in seps)
 
 
+def local_hint(name: str) -> str:
+    """For an unknown bare scenario name: a hint when a file or folder of that name sits in
+    the working directory (give it as a path, ./name, to use it), else ''."""
+    return (f"; to use the file {name!r} here, give it as a path (./{name})"
+            if os.path.lexists(name) else "")
+
+
 def check_setting_types(settings: Mapping[str, Any], defaults: Mapping[str, Any],
                         file: str | None = None) -> None:
     """A scenario's settings must have the type of the model's defaults: a number for a

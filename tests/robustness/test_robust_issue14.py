@@ -556,3 +556,11 @@ def test_duplicate_keys_and_booleans_in_a_scenario(tmp_path, text, words):
     with pytest.raises(InputError) as info:
         load_scenario(path, ModelConfig.keys(), ["c_device"])
     assert "s.yaml" in str(info.value) and words in str(info.value)
+
+
+def test_an_unknown_bare_name_hints_at_the_local_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").write_text("description: d\n")
+    assert main(["run", "--scenario", "mine", "--analyses", "base", "--out", "o"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "unknown scenario 'mine'" in line and "give it as a path (./mine)" in line

@@ -25,6 +25,7 @@ from hecon.scenarios import (
     is_scenario_path,
     load_scenario,
     load_scenarios,
+    local_hint,
 )
 
 COUNTRIES = CHOICES["country"]
@@ -45,7 +46,7 @@ def _scenario(name: str | None) -> Scenario | None:
     available = load_scenarios(scenarios_dir(), ModelConfig.keys())
     if name not in available:
         raise InputError(f"unknown scenario {name!r}{did_you_mean(name, available)}; "
-                         "'hecon scenarios --list' lists them")
+                         "'hecon scenarios --list' lists them" + local_hint(name))
     return available[name]
 
 
