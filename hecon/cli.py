@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -313,8 +314,10 @@ def _run_name(args: argparse.Namespace) -> str:
         return args.command
     if not args.scenario:
         return "base_case"
+    from hecon.scenarios import is_scenario_path
+
     p = Path(args.scenario)
-    stem = p.stem if p.suffix in (".yaml", ".yml") or p.exists() else args.scenario
+    stem = p.stem if is_scenario_path(args.scenario) else args.scenario
     return check_name(stem, "run name taken from the scenario (give --name)")
 
 
@@ -388,6 +391,9 @@ def _excel(args: argparse.Namespace, argv: list[str]) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise InputError(f"--out must name an .xlsx file, got {args.out!r}")
+    from hecon.runfolder import check_file_target
+
+    check_file_target(out)  # before the model is built
     if out.is_dir():
         raise InputError(f"--out {args.out!r} is a folder; name the .xlsx file to write")
     sets = args.country or list(plugin.sets())
@@ -399,24 +405,27 @@ def _excel(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
-    import json
-
     from hecon.plugin import load_plugin
     from hecon.report.workbook import REPORT_NAME, build_workbook
-    from hecon.runfolder import staged_run, verify
+    from hecon.runfolder import read_summary, staged_run, verify
 
     verify(args.run_dir, rebuildable=(REPORT_NAME,))
-    path = Path(args.run_dir) / "summary.json"
+    summary = read_summary(args.run_dir)
     texts = None
-    if path.is_file():
-        summary = json.loads(path.read_text(encoding="utf-8"))
+    try:
         if args.model or not summary.get("report"):
             plugin = load_plugin(args.model or summary.get("plugin"))
             texts = plugin.report_texts(summary)
-    with staged_run(args.run_dir) as stage:  # the folder is replaced whole, or left alone
-        verify(args.run_dir, rebuildable=(REPORT_NAME,))  # again, under the lock
-        stage.carry_over(exclude=(REPORT_NAME,))
-        build_workbook(stage.path, texts=texts)
+        with staged_run(args.run_dir) as stage:  # the folder is replaced whole, or left alone
+            verify(args.run_dir, rebuildable=(REPORT_NAME,))  # again, under the lock
+            stage.carry_over(exclude=(REPORT_NAME,))
+            build_workbook(stage.path, texts=texts)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        if isinstance(exc, HeconError):
+            raise
+        raise InputError(f"the run folder's summary or tables are not what hecon writes "
+                         f"({type(exc).__name__}: {str(exc)[:80]}); run the analysis again",
+                         file=args.run_dir) from None
     print(f"Workbook written to {Path(args.run_dir) / REPORT_NAME}")
     return 0
 
@@ -442,6 +451,11 @@ def _scenarios(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: object,
+                  **kwargs: object) -> None:
+    print(f"hecon: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hecon`` command. Returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -456,7 +470,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = {"run": _run, "scenarios": _scenarios, "report": _report, "excel": _excel,
             **{j: _run for j in JOBS}}
     try:
-        return jobs[args.command](args, argv)
+        with warnings.catch_warnings():  # hecon's warnings as one 'hecon: warning:' line each
+            warnings.simplefilter("always", UserWarning)
+            warnings.showwarning = _show_warning
+            return jobs[args.command](args, argv)
     except HeconError as exc:
         print(f"hecon: error: {exc}", file=sys.stderr)
         return 2

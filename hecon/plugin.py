@@ -52,7 +52,7 @@ from hecon.design import Design
 from hecon.engine import Results, Settings, evaluate
 from hecon.errors import InputError
 from hecon.parameters import ParameterTable
-from hecon.scenarios import Scenario, did_you_mean
+from hecon.scenarios import Scenario, check_setting_types, did_you_mean
 
 PLUGIN_OBJECT = "HECON_MODEL"
 ENTRY_POINT_GROUP = "hecon.models"
@@ -88,19 +88,30 @@ class PluginModel:
     scenario: Scenario | None = None
 
     def prepare(self, design: Design) -> dict[str, Any]:
-        """Parameter samples of a design with the scenario's overrides applied."""
+        """Parameter samples of a design with the scenario's overrides applied, every value
+        checked against its unit (:func:`hecon.limits.check_values`)."""
+        from hecon.limits import check_values
+
         params = dict(design.params().items())
-        return params if self.scenario is None else self.scenario.apply(params)
+        sc = self.scenario
+        params = params if sc is None else sc.apply(params)
+        check_values(params, self.table, design.labels,
+                     {} if sc is None else {k: v.describe() for k, v in sc.parameters.items()},
+                     None if sc is None else sc.file)
+        return params
 
     def settings(self) -> Settings:
         """Counting and discounting of this configuration."""
         return self.plugin.settings(self.config)
 
     def evaluate(self, design: Design, **kw: Any) -> Results:
-        """Every strategy on every row of a design, in one vectorised pass."""
-        return evaluate(self.plugin.strategies(self.config, self.table),
-                        self.prepare(design), self.settings(),
-                        labels=design.labels, **kw)
+        """Every strategy on every row of a design, in one vectorised pass (outcomes checked
+        to be finite: :func:`hecon.limits.check_outcomes`)."""
+        from hecon.limits import check_outcomes
+
+        return check_outcomes(evaluate(self.plugin.strategies(self.config, self.table),
+                                       self.prepare(design), self.settings(),
+                                       labels=design.labels, **kw))
 
     def base_design(self) -> Design:
         """The base-case design (one row)."""
@@ -164,6 +175,7 @@ class ModelPlugin:
                 if key not in config:
                     raise InputError(f"unknown setting {key!r}{did_you_mean(key, config)}",
                                      file=scenario.file)
+            check_setting_types(scenario.settings, config, scenario.file)
             config.update(scenario.settings)
         table = self.parameter_table(set_key, inputs)
         if scenario is not None:

@@ -139,6 +139,29 @@ def check_target(folder: str | Path) -> Path:
     return path
 
 
+def check_file_target(file: str | Path, option: str = "--out") -> Path:
+    """Check, before anything is computed, that a single output file (e.g. the live Excel
+    model) can be written at ``file``: not a folder, not a dangling link, a name and path the
+    file system can hold, a parent that is (or can be made) a writable folder. Returns the
+    absolute path; raises InputError with one line."""
+    given = str(file)
+    if not given.strip() or "\0" in given:
+        raise InputError(f"output file ({option}) is empty or holds a NUL character")
+    path = Path(os.path.abspath(os.path.expanduser(given)))
+    _check_lengths(path, given)
+    if os.path.islink(path) and not path.exists():
+        raise InputError(f"is a link to something that does not exist (a dangling link); "
+                         f"remove it or choose another {option}", file=given)
+    if path.is_dir():
+        raise InputError(f"is a folder; name the file to write ({option})", file=given)
+    anchor = _nearest_existing(path.parent)
+    if not anchor.is_dir():
+        raise InputError(f"{anchor} is an existing file, not a folder", file=given)
+    if not os.access(anchor, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write in {anchor} (read-only or no permission)", file=given)
+    return path
+
+
 def _check_lengths(path: Path, given: str) -> None:
     """Names and path short enough for the file system, with room for the staging suffix."""
     anchor = _nearest_existing(path)
@@ -152,6 +175,19 @@ def _check_lengths(path: Path, given: str) -> None:
                              f"{room} bytes for a run folder)", file=where)
     if len(os.fsencode(str(path))) + _SUFFIX_ROOM > _path_max(anchor):
         raise InputError("the path is too long for the file system", file=where)
+
+
+def run_target(out: str | Path | None, run_name: str) -> Path:
+    """The folder a run through the Python API writes: ``out``, else ``outputs/<run_name>``,
+    checked (:func:`check_name`, :func:`check_target`) before anything is computed. The
+    staging folder of a run in progress (the command line's) is returned as it is."""
+    if out and is_stage(out):
+        return Path(out)
+    if not out:
+        check_name(run_name, "run name")
+    folder = Path(out) if out else Path("outputs") / run_name
+    check_target(folder)
+    return folder
 
 
 # --------------------------------------------------------------------------- signals
@@ -327,6 +363,25 @@ def verify(folder: str | Path, rebuildable: Iterable[str] = ()) -> dict[str, Any
     if problems:
         raise InputError("run folder does not match its manifest (" + "; ".join(problems)
                          + "); run the analysis again", file=where)
+    return data
+
+
+def read_summary(folder: str | Path) -> dict[str, Any]:
+    """The ``summary.json`` of a run folder, checked to be what a run writes (a JSON object
+    with ``country_sets``); InputError with one line otherwise."""
+    where = str(folder)
+    path = Path(folder) / "summary.json"
+    if not path.is_file():
+        raise InputError("not a run folder of 'hecon run' (no summary.json); a scenario "
+                         "table or another folder has no workbook to rebuild", file=where)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise InputError("summary.json is damaged (not readable JSON); run the analysis "
+                         "again", file=where) from None
+    if not isinstance(data, dict) or not isinstance(data.get("country_sets"), dict):
+        raise InputError("summary.json is not what a run writes (no country_sets); run "
+                         "the analysis again", file=where)
     return data
 
 

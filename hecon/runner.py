@@ -23,10 +23,19 @@ from hecon.analysis import oneway, psa, threshold
 from hecon.design import Design
 from hecon.engine import Results
 from hecon.errors import InputError
+from hecon.limits import parameters_read, warn_unused
 from hecon.manifest import manifest
 from hecon.plugin import SetInfo, strategy_key
 from hecon.progress import Progress, silent
-from hecon.scenarios import Scenario, did_you_mean, load_scenario, load_scenarios
+from hecon.runfolder import run_target
+from hecon.scenarios import (
+    Scenario,
+    did_you_mean,
+    is_scenario_path,
+    load_scenario,
+    load_scenarios,
+    local_hint,
+)
 
 ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa")
 
@@ -78,8 +87,8 @@ def run_scenarios(plugin: Any, out: str | None = None, inputs: str | None = None
     own = getattr(plugin, "run_scenarios", None)
     if callable(own):
         return own(out, inputs, command=command, countries=countries)
+    folder = run_target(out, "scenarios")
     table = scenario_table(plugin, inputs, countries)
-    folder = Path(out) if out else Path("outputs") / "scenarios"
     files = sorted(_scenarios_dir(plugin).glob("*.y*ml"))
     _write(folder, {"scenarios.csv": table,
                     "manifest.json": manifest(command or sys.argv, files)})
@@ -115,12 +124,12 @@ def _scenario(plugin: Any, name: str | None) -> Scenario | None:
     if name is None:
         return None
     path = Path(name)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if is_scenario_path(name):  # a bare name is always one of the model's scenarios
         return load_scenario(path, _config_keys(plugin))
     available = list_scenarios(plugin)
     if name not in available:
         raise InputError(f"unknown scenario {name!r}{did_you_mean(name, available)}; "
-                         "'hecon scenarios --list' lists them")
+                         "'hecon scenarios --list' lists them" + local_hint(name))
     return available[name]
 
 
@@ -240,6 +249,8 @@ def run_generic(plugin: Any, sets: list[str] | None = None, scenario: str | None
             raise InputError(f"model {plugin.name!r} has no set {k!r}"
                              f"{did_you_mean(k, available)}; sets: {', '.join(available)}")
     sc = _scenario(plugin, scenario)
+    run_name = name or (sc.name if sc is not None else "base_case")
+    folder = run_target(out, run_name)
     fixed = _fixed_set(plugin, sc)
     chosen = list(sets or ([fixed] if fixed else available))
     if fixed and fixed not in chosen:
@@ -252,8 +263,11 @@ def run_generic(plugin: Any, sets: list[str] | None = None, scenario: str | None
     for key in chosen:
         info = available[key]
         model = plugin.build(key, sc, inputs_path)
-        res = model.base_case() if hasattr(model, "base_case") else model.evaluate(
-            Design.base(model.table))
+        with parameters_read() as read:
+            res = model.base_case() if hasattr(model, "base_case") else model.evaluate(
+                Design.base(model.table))
+        if inputs_path is not None:  # a user's table: a row the model never reads is named
+            warn_unused(model.table, read, f"the base case of set {key!r}")
         summ = summarise(plugin, model, info, res)
         summ.update(plugin.summary_extras(model) if hasattr(plugin, "summary_extras") else {})
         summaries.append(summ)
@@ -273,8 +287,6 @@ def run_generic(plugin: Any, sets: list[str] | None = None, scenario: str | None
             else []
         if sc is not None and sc.file:
             files.append(Path(sc.file))
-    run_name = name or (sc.name if sc is not None else "base_case")
-    folder = Path(out) if out else Path("outputs") / run_name
     summary: dict[str, Any] = {"model": plugin.title, "plugin": plugin.name,
                                "run_name": run_name, **summaries[0],
                                "country_sets": {s["country"]: s for s in summaries}}

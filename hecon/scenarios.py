@@ -16,6 +16,8 @@ given twice is an error (YAML would silently keep the last); nothing is ignored 
 from __future__ import annotations
 
 import difflib
+import math
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +39,20 @@ class _DuplicateKey(yaml.YAMLError):
         self.key, self.line = key, line
 
 
+class _AliasRefused(yaml.YAMLError):
+    def __init__(self, line: int) -> None:
+        super().__init__("alias")
+        self.line = line
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping key given twice."""
+    """SafeLoader that refuses a mapping key given twice and every alias (``*name``): an
+    input never needs one, and nested aliases expand a few hundred bytes into gigabytes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
+        if self.check_event(yaml.events.AliasEvent):
+            raise _AliasRefused(self.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
 
 
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -58,8 +72,8 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 
 
 def load_yaml(path: str | Path, what: str = "YAML file") -> Any:
-    """Read a YAML file safely (no object construction, duplicate keys refused, at most
-    1 MiB); every problem is an :class:`InputError` naming the file (and line)."""
+    """Read a YAML file safely (no object construction, duplicate keys and aliases refused,
+    at most 1 MiB); every problem is an :class:`InputError` naming the file (and line)."""
     path = Path(path)
     file = str(path)
     try:
@@ -76,6 +90,9 @@ def load_yaml(path: str | Path, what: str = "YAML file") -> Any:
                          file=file) from None
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506  (a SafeLoader subclass)
+    except _AliasRefused as exc:
+        raise InputError(f"line {exc.line}: a YAML alias (*name) is not accepted; write the "
+                         "value out", file=file) from None
     except _DuplicateKey as exc:
         raise InputError(f"line {exc.line}: key {exc.key!r} appears twice (YAML would "
                          "silently keep the last)", file=file) from None
@@ -86,6 +103,49 @@ def load_yaml(path: str | Path, what: str = "YAML file") -> Any:
         raise InputError(f"malformed YAML{where}: {problem}", file=file) from None
     except RecursionError:
         raise InputError("malformed YAML: nested too deeply", file=file) from None
+
+
+def is_scenario_path(name: str) -> bool:
+    """True when ``--scenario`` names a file rather than a named scenario: it has a suffix
+    (``my.yaml``) or a path separator (``./horizon_5y``). A bare name always means the model's
+    ``scenarios/`` folder, even when a file or folder of that name sits in the working
+    directory (it would otherwise shadow the scenario)."""
+    seps = {"/", "\\", os.sep, os.altsep} - {None}
+    return Path(name).suffix != "" or any(sep in name for sep in seps)
+
+
+def local_hint(name: str) -> str:
+    """For an unknown bare scenario name: a hint when a file or folder of that name sits in
+    the working directory (give it as a path, ./name, to use it), else ''."""
+    return (f"; to use the file {name!r} here, give it as a path (./{name})"
+            if os.path.lexists(name) else "")
+
+
+def check_setting_types(settings: Mapping[str, Any], defaults: Mapping[str, Any],
+                        file: str | None = None) -> None:
+    """A scenario's settings must have the type of the model's defaults: a number for a
+    number (``yes``/``no`` are booleans, not numbers; finite only), text for text, a
+    boolean for a boolean. Settings whose default is empty (None) or a list are not checked
+    here (the model checks them). Raises InputError naming the file and the setting."""
+    for key, value in settings.items():
+        if key not in defaults:
+            continue
+        base = defaults[key]
+        if base is None or isinstance(base, (list, tuple, dict)):
+            continue
+        if isinstance(base, bool):
+            ok, want = isinstance(value, bool), "true or false"
+        elif isinstance(base, (int, float)):
+            ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                  and math.isfinite(value))
+            want = "a finite number"
+        elif isinstance(base, str):
+            ok, want = isinstance(value, str), "text"
+        else:
+            continue
+        if not ok:
+            raise InputError(f"setting {key!r} is {value!r}; it must be {want} (like its "
+                             f"default {base!r})", file=file)
 
 
 def did_you_mean(name: str, options: Iterable[str]) -> str:

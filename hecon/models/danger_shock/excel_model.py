@@ -39,7 +39,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hecon.errors import InputError
-from hecon.io_safe import atomic_write
+from hecon.io_safe import atomic_write, neutralise
 from hecon.models.danger_shock.model import DangerShockModel
 from hecon.models.danger_shock.structure import ACUTE_YEARS, MAX_AGE, n_long_term_cycles
 
@@ -154,7 +154,7 @@ def _inputs_sheet(wb: Workbook, models: Mapping[str, DangerShockModel]) -> Works
             for j, col in enumerate(INPUT_COLUMNS, start=1):
                 v = cells.get(col)
                 if v is not None:
-                    ws.cell(row, j, v)
+                    ws.cell(row, j, neutralise(v))  # user text never runs as a formula
             name = f"{key}_{p.name}"
             ws.cell(row, len(INPUT_COLUMNS) + 1, name)
             ws.cell(row, 4).fill = INPUT_FILL
@@ -181,7 +181,7 @@ def _settings_sheet(wb: Workbook, models: Mapping[str, DangerShockModel]) -> Non
     for key, model in models.items():
         for name, label, value, unit, source in _settings_rows(model):
             for j, v in enumerate((key, name, label, value, unit, source), start=1):
-                ws.cell(row, j, v)
+                ws.cell(row, j, neutralise(v))
             ws.cell(row, 4).fill = INPUT_FILL
             _name(wb, f"{key}_{name}", "Settings", _abs(4, row))
             row += 1

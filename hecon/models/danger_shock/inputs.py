@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,13 @@ def load_country(key: str, inputs_dir: Path | None = None) -> Country:
     if key not in data:
         raise InputError(f"unknown country set {key!r}; available: {sorted(data)}", file=file)
     c = data[key]
+    wtp = c.get("wtp") if isinstance(c, dict) else None
+    if not isinstance(wtp, list) or not wtp or not all(
+            isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w)
+            and w > 0 for w in wtp):
+        raise InputError(f"country set {key!r}: 'wtp' must list one or more thresholds per "
+                         f"QALY, each a positive number, e.g. [250000] (got {wtp!r})",
+                         file=file)
     try:
         lt_file = (folder / c["life_table"]).resolve()
         segments = [(float(s), float(r)) for s, r in c["discount"]["segments"]]

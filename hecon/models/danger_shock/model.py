@@ -11,11 +11,15 @@ import numpy as np
 
 from hecon.design import Design
 from hecon.engine import DiscountSchedule, Results, Settings, evaluate
+from hecon.engine.accumulate import Totals
+from hecon.engine.markov import ModelOutput
 from hecon.errors import InputError, UnknownParameterError
+from hecon.limits import check_outcomes, check_values, row_words
 from hecon.models.danger_shock import psm, structure
 from hecon.models.danger_shock.config import ModelConfig
 from hecon.models.danger_shock.inputs import Country, load_country, load_parameters
-from hecon.parameters import ParameterTable, unit_bounds, value_problem
+from hecon.models.danger_shock.structure import ACUTE_YEARS, MAX_AGE
+from hecon.parameters import ParameterTable
 from hecon.scenarios import Scenario, did_you_mean
 
 STRATEGY_NAMES = list(structure.ARMS.values())
@@ -73,38 +77,6 @@ def _in_file(exc: InputError, file: str | None) -> InputError:
     if exc.file is not None or file is None:
         return exc
     return InputError(exc.reason, file=file, row=exc.row, parameter=exc.parameter)
-
-
-def _merge_rows(parts: list[tuple[np.ndarray, Results]], n: int, labels: list[str]) -> Results:
-    """Results of row subsets (``(row indices, results)``) put back into one ``Results`` in
-    the original row order (no traces: the subsets' horizons differ)."""
-    from hecon.engine.accumulate import Totals
-    from hecon.engine.markov import ModelOutput
-
-    first = parts[0][1]
-    outputs = {}
-    for name in first.strategies:
-        o0 = first.outputs[name]
-
-        def fill(get: Any, o0: Any = o0, name: str = name) -> np.ndarray:
-            out = np.empty(n)
-            for idx, r in parts:
-                out[idx] = np.broadcast_to(get(r.outputs[name]), (idx.size,))
-            return out
-
-        cats = list(dict.fromkeys(c for _, r in parts for c in r.outputs[name].totals.costs))
-        t = Totals(
-            costs={c: fill(lambda o, c=c: o.totals.costs.get(c, 0.0)) for c in cats},
-            costs_undisc={c: fill(lambda o, c=c: o.totals.costs_undisc.get(c, 0.0))
-                          for c in cats},
-            qalys=fill(lambda o: o.totals.qalys),
-            qalys_undisc=fill(lambda o: o.totals.qalys_undisc),
-            life_years=fill(lambda o: o.totals.life_years),
-            life_years_undisc=fill(lambda o: o.totals.life_years_undisc),
-        )
-        extras = {k: fill(lambda o, k=k: o.extras[k]) for k in o0.extras}
-        outputs[name] = ModelOutput(t, None, o0.states, o0.times, o0.start_time, extras)
-    return Results(list(first.strategies), labels, outputs)
 
 
 @dataclass
@@ -167,25 +139,58 @@ class DangerShockModel:
 
     def strategies(self, start_age: float | None = None) -> list[Any]:
         """The two strategies for this configuration's structure; ``start_age`` (default: the
-        base-case age) sets the number of cycles of a lifetime horizon (to age 100)."""
+        table's base age) sizes a lifetime horizon."""
         age = self.start_age if start_age is None else float(start_age)
         if self.config.structure == "psm":
             return psm.strategies(self.config, self.country.gp_hazard, age)
         return structure.strategies(self.config, self.country.gp_cumhaz, age)
 
     def horizon_cycles(self, age: np.ndarray) -> np.ndarray:
-        """Cycles of the model for each sample's age at randomisation: a lifetime horizon runs
-        to age 100, so an older cohort has fewer cycles (a fixed horizon does not depend on
-        age). Same rounding as the structures."""
-        cfg = self.config
-        dt = cfg.cycle_days / 365.25
-        age = np.asarray(age, dtype=float)
-        if cfg.horizon_years is not None:
-            return np.zeros(age.shape, dtype=int)
-        if cfg.structure == "psm":
-            return np.maximum(1, np.rint((structure.MAX_AGE - age) / dt)).astype(int)
-        return np.maximum(0, np.rint((structure.MAX_AGE - age - structure.ACUTE_YEARS) / dt)
-                          ).astype(int)
+        """Cycles of each row's lifetime horizon (to age 100), as the strategies count them."""
+        dt = self.config.cycle_days / 365.25
+        if self.config.structure == "psm":
+            return np.maximum(1, np.round((MAX_AGE - age) / dt)).astype(int)
+        return np.maximum(0, np.round((MAX_AGE - age - ACUTE_YEARS) / dt)).astype(int)
+
+    def _check_ages(self, params: dict[str, np.ndarray], labels: list[str]) -> None:
+        """Every row's age must leave time before the model's maximum age (the acute phase
+        and at least one cycle), and the life table must cover every age the model visits
+        (from the youngest start to age 100, or to the end of a shorter horizon); nothing is
+        extrapolated silently."""
+        if "age" not in params:
+            return
+        age = np.broadcast_to(np.asarray(params["age"], dtype=float), (len(labels),))
+        dt = self.config.cycle_days / 365.25
+        top = MAX_AGE - dt - (0.0 if self.config.structure == "psm" else ACUTE_YEARS)
+        sc = self.scenario
+        p = self.table["age"] if "age" in self.table else None
+        if sc is not None and "age" in sc.parameters:
+            where = {"file": sc.file}
+        else:
+            where = {"file": p.file if p else None, "row": p.row if p else None}
+        bad = np.flatnonzero(age > top)
+        if bad.size:
+            i = int(bad[0])
+            raise InputError(f"in {row_words(labels[i])}: age {age[i]:g} leaves no time before "
+                             f"the model's maximum age {MAX_AGE:g} (the acute phase and one "
+                             f"cycle must fit: at most {top:.2f})", parameter="age", **where)
+        lt = self.country.life_table
+        file = str(self.country.life_table_file)
+        first, last = int(lt.ages[0]), int(lt.ages[-1])
+        young = int(np.argmin(age))
+        if age[young] < first:
+            raise InputError(f"the life table starts at age {first}, but "
+                             f"{row_words(labels[young])} starts at age {age[young]:g}; the "
+                             "table must cover every age the model visits (nothing is "
+                             "extrapolated)", file=file)
+        h = self.config.horizon_years
+        end = MAX_AGE if h is None else min(float(np.max(age)) + float(h), MAX_AGE)
+        need = int(np.ceil(end)) - 1
+        if last < need:
+            raise InputError(f"the life table ends at age {last}, but the model visits ages up "
+                             f"to {end:g}; the table must cover every age up to {need} (its "
+                             "last row holds for older ages; nothing is extrapolated)",
+                             file=file)
 
     def prepare(self, design: Design) -> dict[str, np.ndarray]:
         """Parameter samples of a design with the scenario's overrides applied. An override
@@ -193,21 +198,13 @@ class DangerShockModel:
         cost, a utility above 1) is an :class:`InputError` naming the scenario file and the
         design row, not a value the model would silently use."""
         params = dict(design.params().items())
-        if self.scenario is not None:
-            params = self.scenario.apply(params)
-            for name, ov in self.scenario.parameters.items():
-                if name not in self.table:
-                    continue
-                x = np.asarray(params[name], dtype=float)
-                b = unit_bounds(self.table[name].unit)
-                lo, hi = (-np.inf, np.inf) if b is None else b[1:]
-                bad = np.flatnonzero(~(np.isfinite(x) & (x >= lo) & (x <= hi)))
-                if bad.size:
-                    i = int(bad[0])
-                    why = value_problem(self.table[name].unit, float(x[i]))
-                    raise InputError(f"after the scenario's override ({ov.describe()}) in "
-                                     f"design row {i} ({design.labels[i]!r}): {why}",
-                                     file=self.scenario.file, parameter=name)
+        sc = self.scenario
+        if sc is not None:
+            params = sc.apply(params)
+        check_values(params, self.table, design.labels,
+                    {} if sc is None else {k: v.describe() for k, v in sc.parameters.items()},
+                    None if sc is None else sc.file)
+        self._check_ages(params, design.labels)
         return params
 
     def evaluate(self, design: Design, **kw: Any) -> Results:
@@ -215,10 +212,10 @@ class DangerShockModel:
         the model needs but the table lacks is an :class:`InputError` naming it."""
         try:
             params = self.prepare(design)
-            if "age" not in params:
-                return evaluate(self.strategies(), params, self.settings(),
-                                labels=design.labels, **kw)
-            return self._evaluate_by_horizon(params, design.labels, **kw)
+            if self.config.horizon_years is not None or "age" not in params:
+                return check_outcomes(evaluate(self.strategies(), params, self.settings(),
+                                               labels=design.labels, **kw))
+            return check_outcomes(self._evaluate_by_horizon(params, design.labels, **kw))
         except UnknownParameterError as exc:
             files = sorted({Path(p.file).name for p in self.table})
             raise InputError(f"the model needs this parameter, but the parameter table "
@@ -227,26 +224,26 @@ class DangerShockModel:
 
     def _evaluate_by_horizon(self, params: dict[str, np.ndarray], labels: list[str],
                              **kw: Any) -> Results:
-        """One vectorised pass per distinct horizon (rows whose age gives the same number of
-        cycles to age 100); usually one pass (age is fixed in the PSA); a one-way row on age
-        gets the horizon of its own age. Results are put back in the design's row order;
-        traces are kept only when every row has the same horizon."""
-        age = np.asarray(params["age"], dtype=float)
+        """A lifetime horizon follows each row's age: rows are evaluated in groups of equal
+        horizon (one group, one pass, when every row has the same age, as in the base case)
+        and put back in order. Traces are kept only for a single group (horizons differ)."""
+        n = len(labels)
+        age = np.broadcast_to(np.asarray(params["age"], dtype=float), (n,))
         cycles = self.horizon_cycles(age)
         keys = np.unique(cycles)
         if keys.size == 1:
-            return evaluate(self.strategies(float(age.min())), params, self.settings(),
+            return evaluate(self.strategies(float(age[0])), params, self.settings(),
                             labels=labels, **kw)
         kw = {**kw, "keep_trace": False}
-        n = age.size
         parts = []
-        for key in keys:
-            idx = np.flatnonzero(cycles == key)
-            sub = {k: np.asarray(v)[idx] for k, v in params.items()}
-            r = evaluate(self.strategies(float(age[idx].min())), sub, self.settings(),
-                         labels=[labels[i] for i in idx], **kw)
-            parts.append((idx, r))
-        return _merge_rows(parts, n, list(labels))
+        for k in keys:
+            rows = np.flatnonzero(cycles == k)
+            sub = {name: (np.asarray(v)[rows] if np.ndim(v) else v)
+                   for name, v in params.items()}
+            parts.append((rows, evaluate(self.strategies(float(age[rows[0]])), sub,
+                                         self.settings(), labels=[labels[i] for i in rows],
+                                         **kw)))
+        return merge_rows(parts, labels)
 
     def base_design(self) -> Design:
         """The base-case design (one row)."""
@@ -255,3 +252,38 @@ class DangerShockModel:
     def base_case(self) -> Results:
         """Evaluate the base case."""
         return self.evaluate(self.base_design())
+
+
+def merge_rows(parts: list[tuple[np.ndarray, Results]], labels: list[str]) -> Results:
+    """Results of groups of rows (row indices, results) put back into one Results in the
+    order of ``labels``. Per-sample totals, extras and diagnostics are placed row by row;
+    traces are dropped (groups may have different horizons)."""
+    n = len(labels)
+    first = parts[0][1]
+
+    def put(get: Any, strategy: str) -> np.ndarray:
+        out = None
+        for rows, res in parts:
+            v = np.asarray(get(res.outputs[strategy]))
+            if out is None:
+                out = np.empty((n, *v.shape[1:]), dtype=v.dtype)
+            out[rows] = v
+        return out
+
+    outputs = {}
+    for s in first.strategies:
+        o = first.outputs[s]
+        t = o.totals
+        totals = Totals(
+            costs={c: put(lambda q, c=c: q.totals.costs[c], s) for c in t.costs},
+            costs_undisc={c: put(lambda q, c=c: q.totals.costs_undisc[c], s)
+                          for c in t.costs_undisc},
+            **{f: put(lambda q, f=f: getattr(q.totals, f), s)
+               for f in ("qalys", "qalys_undisc", "life_years", "life_years_undisc")})
+        extras = {k: put(lambda q, k=k: q.extras[k], s) if np.ndim(v) == 1 else v
+                  for k, v in o.extras.items()}
+        diagnostics = {k: put(lambda q, k=k: q.diagnostics[k], s) for k in o.diagnostics}
+        longest = max((res.outputs[s] for _, res in parts), key=lambda q: len(q.times))
+        outputs[s] = ModelOutput(totals, None, o.states, longest.times, o.start_time, extras,
+                                 diagnostics, None)
+    return Results(list(first.strategies), list(labels), outputs)

@@ -18,8 +18,15 @@ from hecon.models.danger_shock.inputs import default_inputs_dir, parameter_files
 from hecon.models.danger_shock.model import DangerShockModel
 from hecon.models.danger_shock.report import clean, format_summary, summarise, summary_extras
 from hecon.progress import Progress, silent
-from hecon.runfolder import is_stage, staged_run
-from hecon.scenarios import Scenario, did_you_mean, load_scenario, load_scenarios
+from hecon.runfolder import is_stage, run_target, staged_run
+from hecon.scenarios import (
+    Scenario,
+    did_you_mean,
+    is_scenario_path,
+    load_scenario,
+    load_scenarios,
+    local_hint,
+)
 
 COUNTRIES = CHOICES["country"]
 ANALYSES = ("base", "scenarios", "oneway", "psa", "voi", "gsa", "budget")
@@ -34,12 +41,12 @@ def _scenario(name: str | None) -> Scenario | None:
     if name is None:
         return None
     path = Path(name)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if is_scenario_path(name):  # a bare name is always one of scenarios/
         return load_scenario(path, ModelConfig.keys())
     available = load_scenarios(scenarios_dir(), ModelConfig.keys())
     if name not in available:
         raise InputError(f"unknown scenario {name!r}{did_you_mean(name, available)}; "
-                         "'hecon scenarios --list' lists them")
+                         "'hecon scenarios --list' lists them" + local_hint(name))
     return available[name]
 
 
@@ -72,6 +79,8 @@ def run_base(
     if unknown:
         raise InputError(f"unknown analyses {sorted(unknown)}; choose from {', '.join(ANALYSES)}")
     sc = _scenario(scenario)
+    run_name = name or (sc.name if sc is not None else "base_case")
+    folder = run_target(out, run_name)
     if countries is None:
         fixed = None if sc is None else sc.settings.get("country")
         countries = [fixed] if fixed else (
@@ -116,8 +125,6 @@ def run_base(
             files.append(default_inputs_dir() / "danger_shock" / "population.yaml")
         if "budget" in analyses:
             files.append(default_inputs_dir() / "danger_shock" / "budget.yaml")
-    run_name = name or (sc.name if sc is not None else "base_case")
-    folder = Path(out) if out else Path("outputs") / run_name
     primary = summaries[0]
     summary = {
         "model": "Impella CP + standard care vs standard care in STEMI-related cardiogenic "
@@ -206,8 +213,8 @@ def run_scenarios(out: str | None = None, inputs: str | None = None,
                   countries: list[str] | None = None) -> tuple[Path, pd.DataFrame]:
     """Every scenario in ``scenarios/`` for each country set (all by default), one table;
     written to ``<out>/scenarios.csv``."""
+    folder = run_target(out, "scenarios")
     table = scenario_table(inputs, countries=countries)
-    folder = Path(out) if out else Path("outputs") / "scenarios"
     files = [p for p in scenarios_dir().glob("*.yaml")]
     _write_folder(folder, {"scenarios.csv": table,
                            "manifest.json": manifest(command or sys.argv, files)})
