@@ -182,7 +182,7 @@ def test_psa_draws_of_age_beyond_the_maximum_age_cli(tmp_path, capsys):
     folder = tmp_path / "tables"
     folder.mkdir()
     table.to_csv(folder / "clinical.csv", index=False)
-    for f in ("utilities.csv", "costs_dk.csv"):
+    for f in ("resource_use.csv", "utilities.csv", "utility_norms_dk.csv", "costs_dk.csv"):
         shutil.copy(INPUTS / "danger_shock" / f, folder / f)
     out = tmp_path / "out"
     assert main(["psa", "-n", "30", "--quiet", "--country", "dk", "--inputs", str(folder),
@@ -292,7 +292,8 @@ def test_overflowing_costs_are_refused(dk, tmp_path, capsys):
         in msg
     table = pd.concat([pd.read_csv(INPUTS / "danger_shock" / f, dtype=str,
                                    keep_default_na=False)
-                       for f in ("clinical.csv", "utilities.csv", "costs_dk.csv")])
+                       for f in ("clinical.csv", "resource_use.csv", "utilities.csv",
+                                 "utility_norms_dk.csv", "costs_dk.csv")])
     table.loc[table["name"] == "c_icu_day", ["value", "distribution", "se", "low", "high"]] = [
         "1e308", "fixed", "", "", ""]
     table.to_csv(tmp_path / "big.csv", index=False)
