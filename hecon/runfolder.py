@@ -459,3 +459,27 @@ def staged_run(folder: str | Path) -> Iterator[Stage]:
             raise
         finally:
             _ACTIVE.discard(stage)
+
+
+def write_folder(folder: Path, contents: dict[str, Any]) -> None:
+    """Write every file of ``contents`` (name -> DataFrame as CSV, str as text, else JSON).
+    Into the staging folder of a run in progress (:func:`staged_run`) the files are written
+    directly; any other folder is replaced whole, all or nothing, by a folder holding exactly
+    these files."""
+    import pandas as pd
+
+    from hecon.io_safe import write_csv, write_text
+
+    folder = Path(folder)
+    if not is_stage(folder):
+        with staged_run(folder) as stage:
+            write_folder(stage.path, contents)
+        return
+    for fname, obj in contents.items():
+        path = folder / fname
+        if isinstance(obj, pd.DataFrame):
+            write_csv(path, obj)
+        elif isinstance(obj, str):
+            write_text(path, obj)
+        else:
+            write_json(path, obj)

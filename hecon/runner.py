@@ -103,9 +103,9 @@ def list_scenarios(plugin: Any) -> dict[str, Scenario]:
 # ---------------------------------------------------------------------------------- helpers
 def _write(folder: Path, contents: dict[str, Any]) -> None:
     # the one place the run folder is written (shared with the flagship, atomic per file)
-    from hecon.models.danger_shock.runner import _write_folder
+    from hecon.runfolder import write_folder
 
-    _write_folder(folder, contents)
+    write_folder(folder, contents)
 
 
 def _config_keys(plugin: Any) -> list[str]:

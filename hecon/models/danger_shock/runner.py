@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 
 from hecon.errors import InputError
-from hecon.io_safe import write_csv, write_json, write_text
 from hecon.manifest import manifest
 from hecon.models.danger_shock import analyses as an
 from hecon.models.danger_shock.analyses import Options
@@ -18,7 +17,7 @@ from hecon.models.danger_shock.inputs import default_inputs_dir, parameter_files
 from hecon.models.danger_shock.model import DangerShockModel
 from hecon.models.danger_shock.report import clean, format_summary, summarise, summary_extras
 from hecon.progress import Progress, silent
-from hecon.runfolder import is_stage, run_target, staged_run
+from hecon.runfolder import run_target, write_folder
 from hecon.scenarios import (
     Scenario,
     did_you_mean,
@@ -190,22 +189,7 @@ def _analyses(model: DangerShockModel, summ: dict[str, Any], analyses: tuple[str
     return out
 
 
-def _write_folder(folder: Path, contents: dict[str, Any]) -> None:
-    """Write every file. Into the staging folder of a run in progress (``staged_run``) the
-    files are written directly; any other folder is replaced whole, all or nothing, by a
-    folder holding exactly these files."""
-    if not is_stage(folder):
-        with staged_run(folder) as stage:
-            _write_folder(stage.path, contents)
-        return
-    for fname, obj in contents.items():
-        path = folder / fname
-        if isinstance(obj, pd.DataFrame):
-            write_csv(path, obj)
-        elif isinstance(obj, str):
-            write_text(path, obj)
-        else:
-            write_json(path, obj)
+_write_folder = write_folder  # the one place a run folder is written (hecon.runfolder)
 
 
 def run_scenarios(out: str | None = None, inputs: str | None = None,
