@@ -145,8 +145,11 @@ class DangerShockPlugin(ModelPlugin):
         for key, s in sets.items():
             a = s["strategies"][INTERVENTION]["alive_180d"]
             b = s["strategies"][COMPARATOR]["alive_180d"]
-            lead[key] = [f"Adding the pump keeps {a - b:.1%} more patients alive at 180 days "
-                         f"({a:.1%} vs {b:.1%}, as in the trial)."]
+            more = "more" if a >= b else "fewer"  # absolute: points; relative: %
+            rel = f", {abs(a / b - 1):.0%} {more} in relative terms" if b > 0 else ""
+            lead[key] = [f"Adding the pump keeps {100 * abs(a - b):.1f} percentage points "
+                         f"{more} patients alive at 180 days ({a:.1%} vs {b:.1%}{rel}, as in "
+                         "the trial)."]
         return {
             "question": self.question,
             "subtitle": "Impella CP + standard care vs standard care; evidence: DanGer Shock "
@@ -179,6 +182,8 @@ class DangerShockPlugin(ModelPlugin):
             "survival_marker": [180 / 365.25, "180 days"],
             "set_names": {k: f"{k.upper()} country set" for k in sets},
             "parameter_labels": {},
+            "structure_label": "what happens to the treatment effect beyond the observed "
+                               "follow-up",
         }
 
 
