@@ -94,6 +94,11 @@ def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                 "inmb_low", "inmb_high", "swing", "icer_low", "icer_high", "quadrant_low",
                 "quadrant_high", "quadrant_change", "decision_change"]
         df = t[[x for x in cols if x in t.columns]]
+        if "description" in df.columns:  # readers see words, not code names
+            names = tx.get("parameter_labels") or {}
+            df = df.assign(parameter=[names.get(p) or (d if isinstance(d, str) and d else p)
+                                      for p, d in zip(df["parameter"], df["description"],
+                                                      strict=True)]).drop(columns="description")
         first, last = write_table(ws, df, row=r, freeze=False, formats={
             "inmb_low": money, "inmb_high": money, "swing": money, "icer_low": money,
             "icer_high": money})

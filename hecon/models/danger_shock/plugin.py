@@ -181,10 +181,21 @@ class DangerShockPlugin(ModelPlugin):
             "survival_title": "Modelled overall survival",
             "survival_marker": [180 / 365.25, "180 days"],
             "set_names": {k: f"{k.upper()} country set" for k in sets},
-            "parameter_labels": {},
+            "parameter_labels": self.parameter_labels(list(sets)),
             "structure_label": "what happens to the treatment effect beyond the observed "
                                "follow-up",
         }
+
+    def parameter_labels(self, sets: list[str]) -> dict[str, str]:
+        """Words for the parameters: their descriptions in inputs/ (a reader never sees a
+        code name such as ``p_death_180_soc``)."""
+        labels: dict[str, str] = {}
+        for key in sets:
+            if key in CHOICES["country"]:
+                for p in load_parameters(load_country(key)):
+                    if p.description:
+                        labels.setdefault(p.name, p.description)
+        return labels
 
 
 HECON_MODEL = DangerShockPlugin()
