@@ -44,6 +44,8 @@ WIDTHS = {"A": 44, "B": 18, "C": 18, "D": 18, "E": 18, "F": 18}
 LAST_COL = len(WIDTHS)
 CHARS_PER_LINE = 150  # characters of a paragraph merged across A:F on one printed line
 BULLET = "\u2022 "
+NO_PRICE = ("No price is a decision variable of this model, so there is no price at which it "
+            "pays off.")
 PRICE_POINTS = 7
 
 
@@ -168,6 +170,8 @@ def brief_for(summary: dict[str, Any], key: str, run_dir: str | Path | None = No
         else:
             text += "."
         answer.append(text)
+    if prices is None:
+        answer.append(NO_PRICE)
     answer += list(tx["lead_sentences"].get(key, []))
     if s.get("wtp_source"):
         b.notes.append(f"Threshold: {s['wtp_source']}")
@@ -264,9 +268,9 @@ def _budget(b: Brief, folder: Path | None, s: dict[str, Any], key: str,
     head = s.get("budget")
     path = folder / f"budget_impact_{key}.csv" if folder is not None else None
     if not head or path is None or not path.is_file():
-        return ["The budget impact did not run. For the cost per year of treating N patients "
-                f"a year: hecon budget --country {key} --patients N (or hecon run --analyses "
-                "budget)."]
+        hint = tx.get("budget_hint")  # the model's words on how to run it, if it can
+        return ["The budget impact did not run" + (
+            f". {hint.format(set=key)}" if hint else ", so there is no cost per year.")]
     cur, noun = s["currency"], tx["intervention_noun"]
     t = pd.read_csv(path)
     years = len(t)
@@ -325,8 +329,9 @@ def _nice_step(x: float) -> float:
 
 
 # --------------------------------------------------------------------------- the sheet
-def _lines(text: str) -> int:
-    return max(1, -(-len(text) // CHARS_PER_LINE))
+def _lines(text: str, size: int = 11) -> int:
+    per_line = CHARS_PER_LINE * 11 // size  # smaller type fits more characters
+    return max(1, -(-len(text) // per_line))
 
 
 def _paragraph(ws: Worksheet, row: int, text: str, font: Font | None = None) -> int:
@@ -335,8 +340,8 @@ def _paragraph(ws: Worksheet, row: int, text: str, font: Font | None = None) -> 
     if font is not None:
         c.font = font
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=LAST_COL)
-    n = _lines(text)
     size = 9 if font is SMALL else 11
+    n = _lines(text, size)
     ws.row_dimensions[row].height = (size + 4) * n + 2
     return row + 1
 
@@ -410,9 +415,6 @@ def _block(ws: Worksheet, b: Brief, row: int) -> int:
         ch.x_axis.tickLblPos = "low"  # price labels below the plot, not on the zero line
         ch.x_axis.scaling.max = float(b.headroom.iloc[-1, 0])
         row = max(last + 1, row + 13)
-    else:
-        row = _paragraph(ws, row, "No price is a decision variable of this model, so there "
-                         "is no price at which it pays off.")
     row += 1
     for note in b.notes:
         row = _paragraph(ws, row, note, SMALL)
@@ -468,21 +470,18 @@ def brief_markdown(b: Brief) -> str:
     for (label, values), kind in zip(b.figures[1:], b.formats[1:], strict=True):
         out.append(f"| {label} | " + " | ".join(_md_value(v, kind, cur) for v in values)
                    + " |")
-    out.append("")
     for heading, paragraphs in b.sections:
         if heading != "The answer":
-            out += [f"## {heading}", ""]
+            out += ["", f"## {heading}"]
         for p in paragraphs:
             out += [f"- {p.removeprefix(BULLET)}"] if p.startswith(BULLET) else ["", p]
-        out.append("")
         if heading == "What it costs the budget" and b.budget is not None:
-            out.append(_md_table(b.budget, b.budget_formats, cur))
-            out.append("")
+            out += ["", _md_table(b.budget, b.budget_formats, cur)]
     if b.headroom is not None:
-        out += [f"## {_cap(b.headroom_title)}", "", _md_table(
-            b.headroom, {c: "money" for c in b.headroom.columns}, cur), ""]
+        out += ["", f"## {_cap(b.headroom_title)}", "",
+                _md_table(b.headroom, {c: "money" for c in b.headroom.columns}, cur)]
     for note in b.notes:
-        out += [f"*{note}*", ""]
+        out += ["", f"*{note}*"]
     return "\n".join(out)
 
 

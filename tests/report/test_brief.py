@@ -260,6 +260,9 @@ def test_analyses_not_run_are_named_not_left_blank(summary, texts):
     assert "probabilistic sensitivity analysis did not run" in words
     assert "scenarios did not run" in words
     assert "budget impact did not run" in words and "hecon budget --country dk" in words
+    generic = dict(texts, budget_hint=None)  # a model that cannot run one: no false hint
+    words = " ".join(dict(brief_for(s, "dk", None, generic).sections)["What it costs the budget"])
+    assert words == "The budget impact did not run, so there is no cost per year."
     assert dict(b.figures)["Probability cost-effective"] == ["not run"]
     assert b.budget is None
 

@@ -182,6 +182,8 @@ class DangerShockPlugin(ModelPlugin):
             "survival_marker": [180 / 365.25, "180 days"],
             "set_names": {k: f"{k.upper()} country set" for k in sets},
             "parameter_labels": self.parameter_labels(list(sets)),
+            "budget_hint": "For the cost per year of treating N patients a year: hecon budget "
+                           "--country {set} --patients N (or hecon run --analyses budget).",
             "structure_label": "what happens to the treatment effect beyond the observed "
                                "follow-up",
         }
