@@ -152,8 +152,9 @@ def brief_for(summary: dict[str, Any], key: str, run_dir: str | Path | None = No
     b.formats.append("prob")
 
     answer = []
-    more = (f"{_money(cur, inc['inc_cost'])} more per patient for {inc['inc_qalys']:.2f} "
-            "more QALYs")
+    dc, dq = inc["inc_cost"], inc["inc_qalys"]
+    more = (f"{_money(cur, abs(dc))} {'more' if dc >= 0 else 'less'} per patient for "
+            f"{abs(dq):.2f} {'more' if dq >= 0 else 'fewer'} QALYs")
     answer.append(f"{_cap(noun)} costs {cur} {icer:,.0f} per QALY gained: {more}."
                   if isinstance(icer, (int, float)) else f"Cost per QALY gained: {icer} "
                   f"({more}).")

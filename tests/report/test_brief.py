@@ -331,6 +331,10 @@ def test_identical_arms_and_a_price_that_never_pays_off(summary, texts):
     answer = " ".join(dict(b.sections)["The answer"])
     assert "is not cost-effective at the modelled device price of DKK 150,000" in answer
     assert "would not pay off even at a device price of zero" in answer
+    # less costly and less effective: words, not negative amounts
+    inc.update(inc_cost=-1000.0, inc_qalys=-0.5, icer="less costly, less effective")
+    answer = " ".join(dict(brief_for(s, "dk", None, texts).sections)["The answer"])
+    assert "DKK 1,000 less per patient for 0.50 fewer QALYs" in answer
     brief_markdown(b)  # renders
 
 
