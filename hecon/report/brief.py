@@ -107,10 +107,6 @@ def _inmb(s: dict[str, Any], w: float) -> float:
     return w * inc["inc_qalys"] - inc["inc_cost"]
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 # --------------------------------------------------------------------------- content
 def brief_for(summary: dict[str, Any], key: str, run_dir: str | Path | None = None,
               texts: dict[str, Any] | None = None) -> Brief:
@@ -251,14 +247,17 @@ def _scenarios(folder: Path | None, s: dict[str, Any], key: str, cur: str) -> li
             what = str(r.get("description") or r["scenario"])
             flips.append((what, w, float(r["inmb"])))
     n = len(t)
-    others = f" (the other {_plural(total - n, 'scenario')} are for other country sets)" \
-        if total > n else ""
+    m = total - n
+    others = ("" if m == 0 else " (the other scenario is for another country set)" if m == 1
+              else f" (the other {m} scenarios are for other country sets)")
     if not flips:
-        return [f"None of the {_plural(n, 'scenario')} run for this country set changes the "
-                f"decision{others}."]
+        return [("The one scenario run for this country set does not change" if n == 1 else
+                 f"None of the {n} scenarios run for this country set changes") +
+                f" the decision{others}."]
     w = flips[0][1]
-    lines = [f"{len(flips)} of the {_plural(n, 'scenario')} run for this country set change "
-             f"the decision; net benefit per patient at {_wtp(cur, w)}:"]
+    lines = [("The one scenario run for this country set changes" if n == 1 else
+              f"{len(flips)} of the {n} scenarios run for this country set change") +
+             f" the decision{others}; net benefit per patient at {_wtp(cur, w)}:"]
     for what, _, x in flips:
         lines.append(f"{BULLET}{what.rstrip('.')}: {_money(cur, x)}")
     return lines

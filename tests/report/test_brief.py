@@ -291,7 +291,8 @@ def test_scenarios_whose_decision_differs_are_named(summary, run_dir, texts, tmp
     assert "Cheaper pump" not in text and "Other country" not in text
     assert "Zero net benefit" not in text
     uk_words = " ".join(dict(brief_for(summary, "uk", folder, texts).sections)["How sure we are"])
-    assert "1 of the 1 scenario run for this country set change" in uk_words
+    assert "The one scenario run for this country set changes the decision (the other 3 " \
+        "scenarios are for other country sets)" in uk_words
     assert "Other country" in uk_words
 
 
