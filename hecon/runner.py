@@ -73,10 +73,34 @@ def run_model(plugin: Any, sets: list[str] | None = None, scenario: str | None =
     A plug-in with its own ``run`` is handed the job."""
     own = getattr(plugin, "run", None)
     if callable(own):
-        return own(sets, scenario, inputs, out, name, command=command, analyses=analyses,
-                   options=options)
-    return run_generic(plugin, sets, scenario, inputs, out, name, command=command,
-                       analyses=analyses, options=options)
+        folder, summaries = own(sets, scenario, inputs, out, name, command=command,
+                                analyses=analyses, options=options)
+    else:
+        folder, summaries = run_generic(plugin, sets, scenario, inputs, out, name,
+                                        command=command, analyses=analyses, options=options)
+    _write_briefs(plugin, Path(folder))
+    return folder, summaries
+
+
+def _write_briefs(plugin: Any, folder: Path) -> None:
+    """``brief_<set>.md`` (:mod:`hecon.report.brief`) in the model's words; a folder that is
+    not being staged is replaced whole, with the briefs added."""
+    import json
+
+    from hecon.plugin import default_texts
+    from hecon.report.brief import write_briefs
+    from hecon.runfolder import is_stage, staged_run
+
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    texts = getattr(plugin, "report_texts", None)
+    texts = summary.get("report") or (texts(summary) if callable(texts)
+                                      else default_texts(summary, plugin))
+    if is_stage(folder):
+        write_briefs(folder, texts)
+        return
+    with staged_run(folder) as stage:
+        stage.carry_over()
+        write_briefs(stage.path, texts)
 
 
 def run_scenarios(plugin: Any, out: str | None = None, inputs: str | None = None,

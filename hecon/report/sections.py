@@ -44,6 +44,20 @@ def _read(run_dir: Path, stem: str, country: str) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
+def _words(run_dir: Path, summary: dict[str, Any]) -> dict[str, str]:
+    """Parameter name -> words a reader sees: the model's label, else the description in
+    parameters.csv (a code name only where neither exists)."""
+    out: dict[str, str] = {}
+    params = run_dir / "parameters.csv"
+    if params.is_file():
+        p = pd.read_csv(params)
+        if "description" in p.columns:
+            out = {n: d for n, d in zip(p["name"], p["description"], strict=True)
+                   if isinstance(d, str) and d}
+    out.update(resolve_texts(summary).get("parameter_labels") or {})
+    return out
+
+
 def _heading(ws: Worksheet, row: int, text: str, note: str | None = None) -> int:
     ws.cell(row=row, column=1, value=text).font = TITLE
     if note:
@@ -94,6 +108,11 @@ def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                 "inmb_low", "inmb_high", "swing", "icer_low", "icer_high", "quadrant_low",
                 "quadrant_high", "quadrant_change", "decision_change"]
         df = t[[x for x in cols if x in t.columns]]
+        if "description" in df.columns:  # readers see words, not code names
+            names = tx.get("parameter_labels") or {}
+            df = df.assign(parameter=[names.get(p) or (d if isinstance(d, str) and d else p)
+                                      for p, d in zip(df["parameter"], df["description"],
+                                                      strict=True)]).drop(columns="description")
         first, last = write_table(ws, df, row=r, freeze=False, formats={
             "inmb_low": money, "inmb_high": money, "swing": money, "icer_low": money,
             "icer_high": money})
@@ -239,6 +258,7 @@ def voi_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
     if not sets:
         return
     ws = wb.create_sheet("VOI")
+    words = _words(run_dir, summary)
     _widths(ws, first=44)
     r = 1
     for c, s in sets.items():
@@ -267,6 +287,8 @@ def voi_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
             for w in sorted(ep["wtp"].unique()):
                 e = ep[ep["wtp"] == w].sort_values("evppi", ascending=False)
                 e = e.drop(columns=["wtp"])
+                if "parameter" in e.columns:
+                    e["parameter"] = [words.get(x, x) for x in e["parameter"]]
                 ws.cell(row=r + 1, column=1, value=f"At {cur} {w:,.0f}/QALY").font = BOLD
                 f2, l2 = write_table(ws, e, row=r + 2, freeze=False, formats={
                     "evppi": money, "se": money, "evppi_population": money, "r2": "0.000"})
@@ -299,6 +321,7 @@ def gsa_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
             continue
         ws = wb.create_sheet(title)
         _widths(ws)
+        words = _words(run_dir, summary)
         r = 1
         for c, s in sets.items():
             g = _read(run_dir, method, c)
@@ -311,6 +334,8 @@ def gsa_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
             r = _heading(ws, r, f"{title} indices, {s['country_label']}", note)
             for out in g["output"].unique():
                 t = g[g["output"] == out].drop(columns=["output"])
+                if "parameter" in t.columns:
+                    t["parameter"] = [words.get(x, x) for x in t["parameter"]]
                 key = "ST" if method == "sobol" else "mu_star"
                 t = t.sort_values(key, ascending=False)
                 ws.cell(row=r, column=1, value=f"Output: {out}").font = BOLD

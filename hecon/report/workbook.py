@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from hecon.io_safe import atomic_write, neutralise
 from hecon.plugin import resolve_texts
 from hecon.report import sections
+from hecon.report.brief import brief_sheet
 from hecon.report.budget_sheet import add_budget_sheets
 from hecon.report.sheets import (
     BOLD,
@@ -301,6 +302,7 @@ def build_workbook(run_dir: str | Path, out: str | Path | None = None,
     wb = Workbook()
     psa_prob = sections.psa_probabilities(summary)
     summary_sheet(wb.active, summary, psa_prob, summary["report"])
+    brief_sheet(wb, run_dir, summary, summary["report"])  # the first sheet
     params = _read_csv(run_dir / "parameters.csv")
     if params is not None:
         inputs_sheet(wb, params)

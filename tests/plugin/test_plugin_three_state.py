@@ -125,7 +125,7 @@ def test_psa_draws_recomputed_by_hand(run_dir):
 
 def test_workbook_and_plots_speak_of_the_example(run_dir):
     wb = load_workbook(run_dir / "hecon_report.xlsx")
-    assert wb.sheetnames[:4] == ["Summary", "Inputs", "One-way", "PSA"]
+    assert wb.sheetnames[:5] == ["Brief", "Summary", "Inputs", "One-way", "PSA"]
     ws = wb["Summary"]
     assert ws["A1"].value == ("Is the new drug cost-effective compared with usual care? "
                               "(illustrative)")

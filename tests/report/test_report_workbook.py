@@ -23,7 +23,7 @@ def run_dir(tmp_path_factory):
 def test_summary_sheet_equals_summary_json(run_dir):
     s = json.loads((run_dir / "summary.json").read_text())
     wb = load_workbook(run_dir / "hecon_report.xlsx")
-    assert wb.sheetnames[:3] == ["Summary", "Inputs", "Scenarios"]
+    assert wb.sheetnames[:4] == ["Brief", "Summary", "Inputs", "Scenarios"]
     ws = wb["Summary"]
     # locate each country block by its label and read the table under it
     cells = list(ws.iter_rows(values_only=True))

@@ -37,7 +37,8 @@ HOSTILE = {
 CONTROL = ("c_ward_day", "source", "Smith\x0bet al.\x01 2020")  # Word line break, SOH
 BASE_FILES = {"hecon_report.xlsx", "manifest.json", "parameters.csv", "results.csv",
               "summary.json", "survival_dk.png", "trace_dk.png", "trace_dk_impella.csv",
-              "trace_dk_soc.csv", "validation_dk.csv", "subgroups_dk.csv", "hecon_model.xlsx"}
+              "trace_dk_soc.csv", "validation_dk.csv", "subgroups_dk.csv", "hecon_model.xlsx",
+              "brief_dk.md"}
 
 
 def is_number(text: str) -> bool:
@@ -143,7 +144,7 @@ def test_rerun_with_fewer_analyses_holds_only_the_new_run(hostile_run, tmp_path)
     s = json.loads((out / "summary.json").read_text())
     assert "psa" not in s and "oneway_top" not in s and s["scenario"] is None
     sheets = openpyxl.load_workbook(out / "hecon_report.xlsx", read_only=True).sheetnames
-    assert sheets[:2] == ["Summary", "Inputs"]
+    assert sheets[:3] == ["Brief", "Summary", "Inputs"]
     assert not [s for s in sheets if "PSA" in s or "One-way" in s or "CE" in s]
     params = pd.read_csv(out / "parameters.csv")
     assert not params["description"].str.startswith("'=").any()  # default inputs again

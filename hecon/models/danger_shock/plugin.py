@@ -148,8 +148,11 @@ class DangerShockPlugin(ModelPlugin):
         for key, s in sets.items():
             a = s["strategies"][INTERVENTION]["alive_180d"]
             b = s["strategies"][COMPARATOR]["alive_180d"]
-            lead[key] = [f"Adding the pump keeps {a - b:.1%} more patients alive at 180 days "
-                         f"({a:.1%} vs {b:.1%}, as in the trial)."]
+            more = "more" if a >= b else "fewer"  # absolute: points; relative: %
+            rel = f", {abs(a / b - 1):.0%} {more} in relative terms" if b > 0 else ""
+            lead[key] = [f"Adding the pump keeps {100 * abs(a - b):.1f} percentage points "
+                         f"{more} patients alive at 180 days ({a:.1%} vs {b:.1%}{rel}, as in "
+                         "the trial)."]
         return {
             "question": self.question,
             "subtitle": "Impella CP + standard care vs standard care; evidence: DanGer Shock "
@@ -181,8 +184,23 @@ class DangerShockPlugin(ModelPlugin):
             "survival_title": "Modelled overall survival",
             "survival_marker": [180 / 365.25, "180 days"],
             "set_names": {k: f"{k.upper()} country set" for k in sets},
-            "parameter_labels": {},
+            "parameter_labels": self.parameter_labels(list(sets)),
+            "budget_hint": "For the cost per year of treating N patients a year: hecon budget "
+                           "--country {set} --patients N (or hecon run --analyses budget).",
+            "structure_label": "what happens to the treatment effect beyond the observed "
+                               "follow-up",
         }
+
+    def parameter_labels(self, sets: list[str]) -> dict[str, str]:
+        """Words for the parameters: their descriptions in inputs/ (a reader never sees a
+        code name such as ``p_death_180_soc``)."""
+        labels: dict[str, str] = {}
+        for key in sets:
+            if key in CHOICES["country"]:
+                for p in load_parameters(load_country(key)):
+                    if p.description:
+                        labels.setdefault(p.name, p.description)
+        return labels
 
 
 HECON_MODEL = DangerShockPlugin()
