@@ -274,13 +274,15 @@ def test_scenarios_whose_decision_differs_are_named(summary, run_dir, texts, tmp
     w = dk["wtp"][0]
     base_nb = dk["incremental"]["inmb"][f"{w:g}"]
     assert base_nb > 0  # the base case is cost-effective: a negative scenario flips it
+    uk_nb = summary["country_sets"]["uk"]["incremental"]["inmb"]["20000"]
+    flip_uk = -5.0 if uk_nb >= 0 else 5.0  # opposite in sign to the UK base case at 20,000
     pd.DataFrame([
         {"scenario": "a", "description": "Shorter horizon", "country": "dk", "wtp": w,
          "inmb": -1234.0},
         {"scenario": "b", "description": "Cheaper pump", "country": "dk", "wtp": w,
          "inmb": base_nb + 10.0},
         {"scenario": "c", "description": "Other country", "country": "uk", "wtp": 20000.0,
-         "inmb": -5.0},
+         "inmb": flip_uk},
         {"scenario": "d", "description": "Zero net benefit", "country": "dk", "wtp": w,
          "inmb": 0.0},  # INMB = 0: still cost-effective (ties go to adoption, as the Summary)
     ]).to_csv(folder / "scenarios.csv", index=False)
