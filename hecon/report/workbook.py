@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hecon.io_safe import atomic_write, neutralise
@@ -184,13 +185,67 @@ def sentences(s: dict[str, Any], texts: dict[str, Any] | None = None) -> list[st
     return out
 
 
+INPUT_ORDER = ("country", "name", "description", "value", "unit", "distribution", "se",
+               "ci_low", "ci_high", "alpha", "beta", "shape", "scale", "meanlog", "sdlog",
+               "min", "max", "mode", "group", "low", "high", "source", "file", "row")
+CURRENCY_CODES = ("DKK", "GBP", "EUR", "USD", "SEK", "NOK", "CHF", "CAD", "AUD", "NZD", "JPY")
+
+
+def number_format_for(unit: str, x: float) -> str:
+    """A display format for one parameter's numbers: a currency with its code, else decimals
+    by magnitude (the cell keeps the full value; only the display is rounded)."""
+    code = str(unit).strip().split(" ")[0].upper() if isinstance(unit, str) else ""
+    if code in CURRENCY_CODES:
+        return money_format(code) if float(x).is_integer() else \
+            f'"{code} "#,##0.00;[Red]-"{code} "#,##0.00'
+    a = abs(float(x))
+    if a >= 1000:
+        return "#,##0"
+    if a >= 10:
+        return "#,##0.00"
+    return "0.0000" if a >= 0.001 or a == 0 else "0.00E+00"
+
+
 def inputs_sheet(wb: Workbook, params: pd.DataFrame) -> None:
-    """Every parameter with value, unit, distribution, range and source."""
+    """Every parameter with value, unit, distribution, range and source, in the input table's
+    columns: the sheet is a parameter table ``hecon run --inputs hecon_report.xlsx`` reads
+    back (a run's parameters.csv; older run folders show their columns as they are)."""
     ws = wb.create_sheet("Inputs")
-    cols = [c for c in ("country", "name", "description", "value", "unit", "distribution",
-                        "low", "high", "source", "file", "row") if c in params.columns]
-    write_table(ws, params[cols])
-    autosize(ws, max_width=70)
+    cols = [c for c in INPUT_ORDER if c in params.columns and params[c].notna().any()]
+    cols += [c for c in params.columns if c not in cols and c in ("country",)]
+    df = params[cols]
+    first, last = write_table(ws, df)
+    numeric = [c for c in cols if c in ("value", "se", "ci_low", "ci_high", "alpha", "beta",
+                                        "shape", "scale", "meanlog", "sdlog", "min", "max",
+                                        "mode", "low", "high")]
+    unit_j = cols.index("unit") if "unit" in cols else None
+    for i in range(first, last + 1):
+        unit = ws.cell(row=i, column=unit_j + 1).value if unit_j is not None else ""
+        for c in numeric:
+            cell = ws.cell(row=i, column=cols.index(c) + 1)
+            if isinstance(cell.value, (int, float)):
+                in_unit = c not in ("alpha", "beta", "shape", "scale", "meanlog", "sdlog")
+                cell.number_format = number_format_for(unit if in_unit else "", cell.value)
+    widths = {"country": 8, "name": 26, "description": 40, "value": 14, "unit": 14,
+              "distribution": 12, "group": 10, "source": 60, "file": 16, "row": 6}
+    lines = {}
+    for j, c in enumerate(cols, start=1):
+        w = widths.get(c, 11)
+        ws.column_dimensions[_col(j)].width = w
+        if c in ("description", "source", "name", "unit"):
+            for i in range(first, last + 1):
+                cell = ws.cell(row=i, column=j)
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if cell.value:
+                    lines[i] = max(lines.get(i, 1), -(-len(str(cell.value)) // int(w - 1)))
+    for i in range(first, last + 1):
+        for j in range(1, len(cols) + 1):
+            cell = ws.cell(row=i, column=j)
+            if not cell.alignment.wrap_text:
+                cell.alignment = Alignment(vertical="top")
+        ws.row_dimensions[i].height = 15 * lines.get(i, 1) + 2
+    ws.auto_filter.ref = f"A1:{_col(len(cols))}{last}"
+    ws.freeze_panes = "C2"
 
 
 def trace_sheets(wb: Workbook, run_dir: Path) -> None:

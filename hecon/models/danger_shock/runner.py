@@ -10,7 +10,7 @@ import pandas as pd
 
 from hecon.errors import InputError
 from hecon.io_safe import write_csv, write_json, write_text
-from hecon.manifest import manifest
+from hecon.manifest import input_frame, manifest
 from hecon.models.danger_shock import analyses as an
 from hecon.models.danger_shock.analyses import Options
 from hecon.models.danger_shock.config import CHOICES, ModelConfig
@@ -49,8 +49,17 @@ def countries_for_table(path: Path) -> list[str]:
     from hecon.models.danger_shock.inputs import load_country
     from hecon.parameters import ParameterTable
 
-    units = {p.unit.strip().lower().split()[0] for p in ParameterTable.read(path) if p.unit}
-    match = [c for c in COUNTRIES if load_country(c).currency.lower() in units]
+    match = []
+    for c in COUNTRIES:  # a table with a country column (a run's parameters.csv) holds several
+        try:
+            table = ParameterTable.read(path, country=c)
+        except InputError as exc:
+            if "has no rows for" in str(exc):
+                continue
+            raise
+        units = {p.unit.strip().lower().split()[0] for p in table if p.unit}
+        if load_country(c).currency.lower() in units:
+            match.append(c)
     return match or list(COUNTRIES)
 
 
@@ -97,8 +106,7 @@ def run_base(
             if res.outputs[s].trace is not None:
                 tr = res.trace(s)
                 traces[f"trace_{model.country.key}_{'impella' if 'Impella' in s else 'soc'}"] = tr
-        pt = model.table.to_frame()
-        pt.insert(0, "country", model.country.key)
+        pt = input_frame(model.table, model.country.key)  # readable back by --inputs
         param_tables.append(pt)
         files += parameter_files(model.country) if not inputs else [Path(inputs)]
         files += [model.country.life_table_file,
@@ -122,6 +130,7 @@ def run_base(
     }
     if "scenarios" in analyses and sc is None:
         extra["scenarios.csv"] = scenario_table(inputs, progress=opts.progress)
+        files += sorted(scenarios_dir().glob("*.yaml"))
     _write_folder(folder, {
         **extra,
         "summary.json": clean(summary),
