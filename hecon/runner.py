@@ -264,6 +264,8 @@ def run_generic(plugin: Any, sets: list[str] | None = None, scenario: str | None
         for s in res.strategies:
             if res.outputs[s].trace is not None:
                 traces[f"trace_{key}_{strategy_key(plugin, s)}.csv"] = res.trace(s)
+                if res.outputs[s].per_cycle is not None:  # the audit trail of the workbook
+                    traces[f"cycles_{key}_{strategy_key(plugin, s)}.csv"] = res.cycles(s)
         pt = input_frame(model.table, key)  # readable back by --inputs
         tables.append(pt)
         files += plugin.input_files(model, inputs_path) if hasattr(plugin, "input_files") \

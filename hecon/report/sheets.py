@@ -183,3 +183,77 @@ def bar_chart(
     ch.legend.position = "b"
     ws.add_chart(ch, anchor)
     return ch
+
+
+def print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
+    """Page setup for printing: landscape, one page wide, the sheet name in the header, "page
+    N of M" in the footer and, when given, the rows repeated on every page (e.g. "1:1")."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddHeader.center.text = "&A"
+    ws.oddFooter.center.text = "Page &P of &N"
+    ws.oddFooter.right.text = "&F"
+    if title_rows and not ws.print_title_rows:
+        ws.print_title_rows = title_rows
+
+
+def chart_title(ch: Any) -> str:
+    """The plain text of a chart's title ('' when it has none)."""
+    t = getattr(ch, "title", None)
+    if t is None:
+        return ""
+    if isinstance(t, str):
+        return t
+    try:
+        return "".join(r.t for p in t.tx.rich.p for r in (p.r or []))
+    except AttributeError:
+        return ""
+
+
+def contents_sheet(wb: Any, descriptions: dict[str, str] | None = None) -> Worksheet:
+    """A "Contents" sheet: every sheet (with a hyperlink) and every chart on it (with a
+    hyperlink to the cell it is anchored at)."""
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    descriptions = descriptions or {}
+    ws = wb.create_sheet("Contents")
+    ws["A1"] = "Contents"
+    ws["A1"].font = TITLE
+    ws["A2"] = "Click a name to go to the sheet or chart."
+    for j, h in enumerate(("Sheet", "What it holds", "Charts on the sheet"), start=1):
+        c = ws.cell(row=4, column=j, value=h)
+        c.font, c.fill = BOLD, HEADER_FILL
+    r = 5
+    link_font = Font(color="0563C1", underline="single")
+    for sheet in wb.worksheets:
+        if sheet is ws:
+            continue
+        name = sheet.title
+        c = ws.cell(row=r, column=1, value=neutralise(name))
+        c.hyperlink = Hyperlink(ref=c.coordinate, location=f"'{name}'!A1", display=name)
+        c.font = link_font
+        ws.cell(row=r, column=2, value=neutralise(descriptions.get(name, "")))
+        r += 1
+        for ch in sheet._charts:
+            anchor = ch.anchor if isinstance(ch.anchor, str) else "A1"
+            c = ws.cell(row=r, column=3, value=neutralise(chart_title(ch) or "chart"))
+            c.hyperlink = Hyperlink(ref=c.coordinate, location=f"'{name}'!{anchor}")
+            c.font = link_font
+            r += 1
+        for _ in sheet._images:
+            ws.cell(row=r, column=3, value="picture (PNG plot)")
+            r += 1
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 60
+    ws.column_dimensions["C"].width = 70
+    for row in ws.iter_rows(min_row=5, max_row=r):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A5"
+    return ws

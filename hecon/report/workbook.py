@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from hecon.io_safe import atomic_write, neutralise
 from hecon.plugin import resolve_texts
 from hecon.report import sections
+from hecon.report.audit_sheet import audit_sheets
 from hecon.report.budget_sheet import add_budget_sheets
 from hecon.report.sheets import (
     BOLD,
@@ -28,8 +29,10 @@ from hecon.report.sheets import (
     QALY_FORMAT,
     TITLE,
     autosize,
+    contents_sheet,
     line_chart,
     money_format,
+    print_setup,
     write_table,
 )
 
@@ -268,6 +271,8 @@ def trace_sheets(wb: Workbook, run_dir: Path) -> None:
                    "Years since randomisation", "Proportion of cohort", (c0 + 1, first, last),
                    [(c0 + 2 + j, first, last) for j in range(n_states)], header_row=2)
     ws.freeze_panes = "A3"
+    # printed: the charts (the numbers per cycle print on the audit sheets)
+    ws.print_area = f"{_col(col + 1)}1:{_col(col + 11)}{2 + 20 * len(placed)}"
 
     wsv = wb.create_sheet("Survival")
     countries: dict[str, dict[str, pd.DataFrame]] = {}
@@ -291,6 +296,8 @@ def trace_sheets(wb: Workbook, run_dir: Path) -> None:
                    [(col + 1 + j, f2, l2) for j in range(len(arms))], header_row=2)
         col += len(sv.columns) + 1
     wsv.freeze_panes = "A3"
+    left = len(countries) * 4 + 2
+    wsv.print_area = f"{_col(left)}1:{_col(left + 10)}{2 + 20 * len(countries)}"
 
 
 def _col(i: int) -> str:
@@ -327,6 +334,9 @@ def run_sheet(wb: Workbook, manifest: dict[str, Any] | None) -> None:
             ("Command", " ".join(manifest.get("command", []))),
             ("Seed", manifest.get("seed")),
             ("Created (UTC)", manifest.get("created")),
+            ("Git commit", (manifest.get("git") or {}).get("commit", "not run from a checkout")
+             + (" (with local changes)" if (manifest.get("git") or {}).get("modified")
+                else "")),
             ("Platform", manifest.get("platform"))]
     rows += [(f"package {k}", v) for k, v in manifest.get("packages", {}).items()]
     write_table(ws, pd.DataFrame(rows, columns=["item", "value"]))
@@ -337,6 +347,37 @@ def run_sheet(wb: Workbook, manifest: dict[str, Any] | None) -> None:
         ws.cell(row=i, column=1, value=neutralise(f))
         ws.cell(row=i, column=2, value=neutralise(h))
     autosize(ws, max_width=80)
+
+
+SHEET_NOTES = {
+    "Summary": "The question, the base case of each set of inputs and the answer in words",
+    "Inputs": "Every parameter: value, unit, distribution, range, source (readable back by "
+              "hecon run --inputs)",
+    "Scenarios": "Each scenario for each set of inputs, change against the base case",
+    "One-way": "Tornado on net benefit, threshold price curve, two-way table",
+    "PSA": "Probabilistic analysis: summary, CE plane, acceptability curves, convergence",
+    "PSA draws": "A sample of the PSA draws (all draws: psa_draws_<set>.csv)",
+    "VOI": "Value of information: EVPI, EVPPI, EVSI",
+    "Costs by category": "Cost per patient by category, discounted and undiscounted",
+    "Budget impact": "Cost to the budget per year",
+    "Trace": "State membership per cycle (charts printed; numbers on screen)",
+    "Survival": "Proportion alive over time per strategy (charts printed)",
+    "Run": "What produced the results: versions, command, seed, input checksums",
+}
+TITLE_ROWS = {"Inputs": "1:1", "Scenarios": "1:3"}
+
+
+def finish(wb: Workbook) -> None:
+    """Page setup on every sheet (:func:`hecon.report.sheets.print_setup`) and the Contents
+    sheet (last, linking every sheet and chart)."""
+    notes = dict(SHEET_NOTES)
+    for ws in wb.worksheets:
+        if ws.title not in notes and ws.print_title_rows:
+            notes[ws.title] = "Audit trail per cycle: costs by category, QALYs, life-years, " \
+                "discount factors, counting weights (totals = Summary)"
+    contents_sheet(wb, notes)
+    for ws in wb.worksheets:
+        print_setup(ws, TITLE_ROWS.get(ws.title))
 
 
 def build_workbook(run_dir: str | Path, out: str | Path | None = None,
@@ -365,7 +406,9 @@ def build_workbook(run_dir: str | Path, out: str | Path | None = None,
     sections.add_analysis_sheets(wb, run_dir, summary)
     add_budget_sheets(wb, run_dir, summary)
     trace_sheets(wb, run_dir)
+    audit_sheets(wb, run_dir, summary)
     run_sheet(wb, manifest)
+    finish(wb)
     path = Path(out) if out else run_dir / REPORT_NAME
     atomic_write(path, lambda p: wb.save(p))
     return path

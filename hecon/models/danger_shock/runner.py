@@ -106,6 +106,9 @@ def run_base(
             if res.outputs[s].trace is not None:
                 tr = res.trace(s)
                 traces[f"trace_{model.country.key}_{'impella' if 'Impella' in s else 'soc'}"] = tr
+                if res.outputs[s].per_cycle is not None:  # the audit trail of the workbook
+                    traces[f"cycles_{model.country.key}_"
+                           f"{'impella' if 'Impella' in s else 'soc'}"] = res.cycles(s)
         pt = input_frame(model.table, model.country.key)  # readable back by --inputs
         param_tables.append(pt)
         files += parameter_files(model.country) if not inputs else [Path(inputs)]
