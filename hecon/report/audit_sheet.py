@@ -68,8 +68,7 @@ def per_cycle(cycles: pd.DataFrame, currency: str = "",
         for k, label in WEIGHTS.items():
             out[label] = first[k]
             fmts[label] = "0.0000"
-    money2 = (f'"{currency} "#,##0.00;[Red]-"{currency} "#,##0.00' if currency
-              else "#,##0.00")
+    money2 = (f'"{currency} "#,##0;[Red]-"{currency} "#,##0' if currency else "#,##0")
     for c in cost_cats:
         col = f"{words(c.removeprefix('cost_'), labels)} (discounted)"
         out[col] = sums[c]
@@ -136,7 +135,7 @@ def audit_sheets(wb: Workbook, run_dir: str | Path, summary: dict[str, Any]) -> 
         ws.row_dimensions[HEADER_ROW].height = 48
         ws.column_dimensions["B"].width = 22
         for j in range(3, len(table.columns) + 1):
-            ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = 13
+            ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = 15
         ws.freeze_panes = ws.cell(row=first, column=3)
         right = ws.cell(row=1, column=len(table.columns)).column_letter
         ws.auto_filter.ref = f"A{HEADER_ROW}:{right}{last}"

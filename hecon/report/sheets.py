@@ -151,6 +151,9 @@ def scatter_chart(
         ch.series.append(s)
     ch.x_axis.delete = False
     ch.y_axis.delete = False
+    # axis labels at the plot's edges, clear of the points (the axes cross at zero)
+    ch.x_axis.tickLblPos = "low"
+    ch.y_axis.tickLblPos = "low"
     ch.legend.position = "b"
     ws.add_chart(ch, anchor)
     return ch
@@ -257,3 +260,55 @@ def contents_sheet(wb: Any, descriptions: dict[str, str] | None = None) -> Works
             c.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A5"
     return ws
+
+
+def magnitude_format(x: float) -> str:
+    """Decimals by magnitude, so that no cell shows 16 digits (the value keeps them)."""
+    a = abs(float(x))
+    if a >= 1000:
+        return "#,##0"
+    if a >= 10:
+        return "#,##0.00"
+    return "0.0000" if a >= 0.001 or a == 0 else "0.00E+00"
+
+
+def thin(df: pd.DataFrame, n: int = 21) -> pd.DataFrame:
+    """At most ``n`` rows spread evenly over the table (first and last kept): a printable
+    version of a long curve; the run folder's CSV keeps every row."""
+    if len(df) <= n:
+        return df
+    idx = sorted({int(round(i)) for i in np.linspace(0, len(df) - 1, n)})
+    return df.iloc[idx]
+
+
+def tornado_chart(ws: Worksheet, anchor: str, title: str, x_title: str,
+                  cats: tuple[int, int, int], low_col: int, high_col: int, header_row: int,
+                  base: float, number_format: str = "#,##0") -> BarChart:
+    """A tornado diagram as a native chart: horizontal bars of the result at each parameter's
+    low and high value, drawn from the base-case result (the category axis crosses the value
+    axis there), first table row (largest swing) at the top, every label shown at the left
+    edge."""
+    ch = BarChart()
+    ch.type = "bar"
+    ch.grouping = "clustered"
+    ch.overlap = 100
+    ch.gapWidth = 40
+    ch.title, ch.y_axis.title = title, x_title
+    c, r0, r1 = cats
+    ch.height, ch.width = max(9.0, 0.9 * (r1 - r0 + 1) + 4), 30
+    for col in (low_col, high_col):
+        s = Series(Reference(ws, min_col=col, min_row=r0, max_row=r1),
+                   title=str(ws.cell(row=header_row, column=col).value))
+        ch.series.append(s)
+    ch.set_categories(Reference(ws, min_col=c, min_row=r0, max_row=r1))
+    ch.x_axis.scaling.orientation = "maxMin"  # first row (largest swing) at the top
+    ch.x_axis.crossesAt = float(base)  # bars start at the base-case value
+    ch.x_axis.tickLblPos = "low"  # labels at the left edge, clear of the bars
+    ch.x_axis.tickLblSkip = 1
+    ch.x_axis.delete = False
+    ch.y_axis.delete = False
+    ch.y_axis.number_format = number_format
+    ch.y_axis.majorGridlines = None
+    ch.legend.position = "b"
+    ws.add_chart(ch, anchor)
+    return ch

@@ -378,6 +378,8 @@ def finish(wb: Workbook) -> None:
     contents_sheet(wb, notes)
     for ws in wb.worksheets:
         print_setup(ws, TITLE_ROWS.get(ws.title))
+        if ws.title in ("Trace", "Survival"):  # the charts only: one page
+            ws.page_setup.fitToHeight = 1
 
 
 def build_workbook(run_dir: str | Path, out: str | Path | None = None,
