@@ -306,21 +306,70 @@ def _col(i: int) -> str:
     return get_column_letter(i)
 
 
-def scenarios_sheet(wb: Workbook, table: pd.DataFrame) -> None:
-    """One row per scenario with its description and results."""
+def scenarios_sheet(wb: Workbook, table: pd.DataFrame,
+                    summary: dict[str, Any] | None = None) -> None:
+    """Every scenario on one row, the sets of inputs side by side (currency in each header):
+    ICER and incremental net benefit, their change against the base case and whether the
+    decision at the first threshold changes."""
     ws = wb.create_sheet("Scenarios")
-    df = table.copy()
-    df["icer"] = [v if isinstance(v, (int, float)) else str(v) for v in
-                  pd.to_numeric(df["icer"], errors="coerce").where(
-                      pd.to_numeric(df["icer"], errors="coerce").notna(), df["icer"])]
-    money = [c for c in df.columns if c.startswith(("cost_", "threshold_"))
-             or c in ("inc_cost", "icer", "wtp", "inmb")]
-    write_table(ws, df, formats={**{c: "#,##0" for c in money},
-                                 **{c: QALY_FORMAT for c in df.columns
-                                    if c.startswith("qalys_")},
-                                 "inc_qalys": QALY_FORMAT, "inc_life_years": QALY_FORMAT})
-    autosize(ws, max_width=50)
-    ws["A1"].comment = None
+    sets = (summary or {}).get("country_sets") or {}
+    keys = list(dict.fromkeys(str(k) for k in table["country"])) if "country" in table \
+        else ["all"]
+    ws["A1"] = "Scenarios: each structural or input choice changed one at a time"
+    ws["A1"].font = TITLE
+    ws["A2"] = ("Change = scenario minus base case. Decision changes = the sign of the "
+                "incremental net monetary benefit (INMB) at the first threshold differs from "
+                "the base case. Blank: the scenario does not apply to that set of inputs.")
+    rows = list(dict.fromkeys(table["scenario"]))
+    out = pd.DataFrame({"Scenario": [str(table.loc[table["scenario"] == n, "description"]
+                                         .iloc[0]) if "description" in table else n
+                                     for n in rows]})
+    fmts: dict[str, str] = {}
+    for k in keys:
+        sub = table[table["country"].astype(str) == k].set_index("scenario") \
+            if "country" in table else table.set_index("scenario")
+        s = sets.get(k, {})
+        cur = s.get("currency") or (str(sub["currency"].iloc[0]) if "currency" in sub
+                                    and len(sub) else "")
+        inc = s.get("incremental", {})
+        w = float(sub["wtp"].iloc[0]) if len(sub) else 0.0
+        base_icer = inc.get("icer")
+        base_inmb = (inc.get("inmb") or {}).get(f"{w:g}")
+        tag = k.upper()
+        icer = pd.to_numeric(sub["icer"], errors="coerce").reindex(rows).to_numpy()
+        icer_text = sub["icer"].reindex(rows).to_numpy()
+        inmb = pd.to_numeric(sub["inmb"], errors="coerce").reindex(rows).to_numpy()
+        c_icer = f"{tag}: ICER ({cur}/QALY)"
+        out[c_icer] = [x if pd.notna(x) else (None if pd.isna(t) else str(t))
+                       for x, t in zip(icer, icer_text, strict=True)]
+        fmts[c_icer] = money_format(cur)
+        if isinstance(base_icer, (int, float)):
+            c = f"{tag}: change in ICER ({cur}/QALY)"
+            out[c] = icer - float(base_icer)
+            fmts[c] = money_format(cur)
+        c_inmb = f"{tag}: INMB at {cur} {w:,.0f}/QALY ({cur})"
+        out[c_inmb] = inmb
+        fmts[c_inmb] = money_format(cur)
+        if base_inmb is not None:
+            c = f"{tag}: change in INMB ({cur})"
+            out[c] = inmb - float(base_inmb)
+            fmts[c] = money_format(cur)
+            out[f"{tag}: decision changes"] = [
+                None if pd.isna(x) else ("yes" if (x >= 0) != (base_inmb >= 0) else "no")
+                for x in inmb]
+    out["Name"] = rows
+    first, last = write_table(ws, out, row=3, formats=fmts, freeze=False)
+    ws.column_dimensions["A"].width = 46
+    for j in range(2, len(out.columns) + 1):
+        ws.column_dimensions[_col(j)].width = 15
+    ws.column_dimensions[_col(len(out.columns))].width = 26
+    ws.row_dimensions[3].height = 60
+    for i in range(first, last + 1):
+        ws.cell(row=i, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[i].height = 15 * max(1, -(-len(str(ws.cell(row=i, column=1).value))
+                                                 // 44)) + 2
+    ws.freeze_panes = "B4"
+    ws.auto_filter.ref = f"A3:{_col(len(out.columns))}{last}"
 
 
 def run_sheet(wb: Workbook, manifest: dict[str, Any] | None) -> None:
@@ -364,7 +413,7 @@ SHEET_NOTES = {
     "Survival": "Proportion alive over time per strategy (charts printed)",
     "Run": "What produced the results: versions, command, seed, input checksums",
 }
-TITLE_ROWS = {"Inputs": "1:1", "Scenarios": "1:3"}
+TITLE_ROWS = {"Inputs": "1:1", "Scenarios": "3:3"}
 
 
 def finish(wb: Workbook) -> None:
@@ -404,7 +453,7 @@ def build_workbook(run_dir: str | Path, out: str | Path | None = None,
         inputs_sheet(wb, params)
     scen = _read_csv(run_dir / "scenarios.csv")
     if scen is not None:
-        scenarios_sheet(wb, scen)
+        scenarios_sheet(wb, scen, summary)
     sections.add_analysis_sheets(wb, run_dir, summary)
     add_budget_sheets(wb, run_dir, summary)
     trace_sheets(wb, run_dir)

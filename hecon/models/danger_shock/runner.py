@@ -222,10 +222,12 @@ def scenario_table(inputs: str | None = None, progress: Progress = silent) -> pd
     """One row per scenario: description, country and results."""
     scs = load_scenarios(scenarios_dir(), ModelConfig.keys())
     rows = []
-    bar = progress("Scenarios", len(scs), unit="scenario")
-    for sc in scs.values():
+    sets = countries_for_table(Path(inputs)) if inputs else list(COUNTRIES)
+    runs = [(sc, c) for sc in scs.values()  # every scenario for every set it can apply to
+            for c in ([sc.settings["country"]] if "country" in sc.settings else sets)]
+    bar = progress("Scenarios", len(runs), unit="scenario")
+    for sc, country in runs:
         bar.update(1)
-        country = sc.settings.get("country", "dk")
         model = DangerShockModel.build(ModelConfig(country=country), sc,
                                        parameters=Path(inputs) if inputs else None)
         s = summarise(model, model.base_case())
