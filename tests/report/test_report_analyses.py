@@ -106,8 +106,15 @@ def test_workbook_analysis_sheets(run_dir):
             for s in ceac_chart.series]
     assert [hdr[ord(c) - ord("A")] for c in cols] == [
         "Impella CP + standard care", "Standard care", "frontier (CEAF)"]
-    last = hdr_row + len(pd.read_csv(run_dir / "ceac_uk.csv"))
+    # the printed curve: 21 evenly spaced rows of ceac_uk.csv (every row stays in the CSV)
+    ceac = pd.read_csv(run_dir / "ceac_uk.csv").set_index("wtp")
+    last = hdr_row + min(21, len(ceac))
     assert ceac_chart.series[0].xVal.numRef.f.endswith(f"$A${hdr_row + 1}:$A${last}")
+    for r in range(hdr_row + 1, last + 1):
+        w = wp.cell(row=r, column=1).value
+        assert wp.cell(row=r, column=2).value == pytest.approx(ceac.loc[w].iloc[0], rel=1e-12)
+    assert wp.cell(row=hdr_row + 1, column=1).value == ceac.index[0]
+    assert wp.cell(row=last, column=1).value == ceac.index[-1]
     # no formula anywhere
     for w in wb.worksheets:
         for row in w.iter_rows(values_only=True):
