@@ -37,7 +37,8 @@ HOSTILE = {
 CONTROL = ("c_ward_day", "source", "Smith\x0bet al.\x01 2020")  # Word line break, SOH
 BASE_FILES = {"hecon_report.xlsx", "manifest.json", "parameters.csv", "results.csv",
               "summary.json", "survival_dk.png", "trace_dk.png", "trace_dk_impella.csv",
-              "trace_dk_soc.csv", "validation_dk.csv", "hecon_model.xlsx"}
+              "trace_dk_soc.csv", "validation_dk.csv", "hecon_model.xlsx",
+              "cycles_dk_impella.csv", "cycles_dk_soc.csv"}
 
 
 def is_number(text: str) -> bool:
