@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import Reference, Series
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -205,6 +206,8 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                          Reference(wd, min_col=jq, min_row=f2, max_row=l2), title="PSA draws")
             pts.marker.symbol = "circle"
             pts.marker.size = 3
+            pts.marker.graphicalProperties = GraphicalProperties(solidFill="4C72B0")
+            pts.marker.graphicalProperties.line.solidFill = "4C72B0"
             pts.graphicalProperties.line.noFill = True
             ch.series.append(pts)
             # threshold lines: cost = WTP x QALYs through the origin, two points each
