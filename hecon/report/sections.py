@@ -137,7 +137,7 @@ def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                          f"{what[:1].upper()}{what[1:]} at which INMB = 0, against "
                          f"willingness to pay {tx.get('price_note', '')}".rstrip() + ".")
             f2, l2 = write_table(ws, h, row=r, freeze=False, formats={
-                "wtp": money, "max_price": money, "headroom": money})
+                "price": money, "wtp": money, "max_price": money, "headroom": money})
             line_chart(ws, f"{_chart_col(h) }{r}", f"Maximum justified {what}",
                        f"Willingness to pay ({cur}/QALY)",
                        f"{what[:1].upper()}{what[1:]} ({cur})",
@@ -170,6 +170,8 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
         cur = s["currency"]
         money = money_format(cur)
         sm = _read(run_dir, "psa_summary", c)
+        if "outcome" in sm:  # words, not code names
+            sm["outcome"] = [_outcome_words(str(o), cur) for o in sm["outcome"]]
         draws = _read(run_dir, "psa_draws", c)
         n = len(draws) if draws is not None else 0
         r = _heading(ws, r, f"Probabilistic analysis, {s['country_label']}",
@@ -272,6 +274,19 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
             r = l5 + 3
     wd.freeze_panes = "A3"
     wd.print_area = f"A1:{get_column_letter(max(1, col_d - 2))}{min(wd.max_row, 40)}"
+
+
+def _outcome_words(code: str, cur: str) -> str:
+    """A PSA summary outcome in words (``inmb@20000`` -> 'INMB at GBP 20,000/QALY')."""
+    if code.startswith("inmb@"):
+        try:
+            return f"INMB at {cur} {float(code[5:]):,.0f}/QALY ({cur})"
+        except ValueError:
+            return code
+    return {"cost": f"Cost ({cur})", "effect": "QALYs", "inc_cost": f"Incremental cost ({cur})",
+            "inc_effect": "Incremental QALYs", "icer": f"ICER, ratio of means ({cur}/QALY)",
+            "icer (ratio of means)": f"ICER, ratio of means ({cur}/QALY)",
+            "life_years": "Life-years", "inc_life_years": "Incremental life-years"}.get(code, code)
 
 
 def voi_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
