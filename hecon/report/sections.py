@@ -122,8 +122,9 @@ def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
         top = min(last, first + TOP - 1)
         j_lo = list(df.columns).index(words["inmb_low"]) + 1
         base = float(t["inmb_base"].iloc[0]) if "inmb_base" in t else 0.0
-        for i in range(first, last + 1):
-            ws.row_dimensions[i].height = 30
+        for i in range(first, last + 1):  # wrapped descriptions: room for every line
+            n = len(str(ws.cell(row=i, column=1).value or ""))
+            ws.row_dimensions[i].height = 15 * max(1, -(-n // 32)) + 2
         ch = tornado_chart(ws, f"A{last + 2}", f"Tornado: INMB at {cur} {w:,.0f}/QALY, "
                            f"top {top - first + 1} parameters, bars from the base case ({cur} "
                            f"{base:,.0f})", f"INMB ({cur})", (1, first, top), j_lo, j_lo + 1,
