@@ -5,6 +5,12 @@ traces, scenarios.csv, manifest.json and, when present, the one-way, PSA, VOI an
 outputs) and writes ``<run_dir>/hecon_report.xlsx`` atomically. Every number is a value (no
 formulas, so nothing can show a formula error); currency and QALY formats, frozen headers and
 column widths are set; charts are native Excel charts pointing at cells in the workbook.
+
+The Inputs sheet is a parameter table (``hecon run --inputs hecon_report.xlsx`` reads it back);
+one audit sheet per set of inputs and strategy (:mod:`hecon.report.audit_sheet`) adds up, cycle
+by cycle, to the Summary; every sheet is set up for printing (:func:`finish`: landscape, one
+page wide, print titles, page numbers; long tables print a sample or their charts only) and is
+linked from the Contents sheet.
 """
 
 from __future__ import annotations
