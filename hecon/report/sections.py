@@ -370,7 +370,10 @@ def gsa_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                 t = g[g["output"] == out].drop(columns=["output"])
                 key = "ST" if method == "sobol" else "mu_star"
                 t = t.sort_values(key, ascending=False)
-                ws.cell(row=r, column=1, value=f"Output: {out}").font = BOLD
+                n_all = len(t)
+                t = t.head(TOP)  # the most influential; every parameter: <method>_<set>.csv
+                ws.cell(row=r, column=1, value=f"Output: {out} (the {len(t)} most influential "
+                        f"of {n_all} parameters; all in {method}_{c}.csv)").font = BOLD
                 f1, l1 = write_table(ws, t, row=r + 1, freeze=False,
                                      formats={x: "0.000" for x in t.columns[1:]})
                 top = min(l1, f1 + TOP - 1)
