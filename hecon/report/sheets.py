@@ -241,7 +241,9 @@ def contents_sheet(wb: Any, descriptions: dict[str, str] | None = None) -> Works
         c = ws.cell(row=r, column=1, value=neutralise(name))
         c.hyperlink = Hyperlink(ref=c.coordinate, location=f"'{name}'!A1", display=name)
         c.font = link_font
-        ws.cell(row=r, column=2, value=neutralise(descriptions.get(name, "")))
+        note = descriptions.get(name, "")
+        ws.cell(row=r, column=2, value=neutralise(note))
+        ws.row_dimensions[r].height = 15 * max(1, -(-len(note) // 56)) + 2
         r += 1
         for ch in sheet._charts:
             anchor = ch.anchor if isinstance(ch.anchor, str) else "A1"
