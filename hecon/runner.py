@@ -24,7 +24,7 @@ from hecon.design import Design
 from hecon.engine import Results
 from hecon.errors import InputError
 from hecon.limits import parameters_read, warn_unused
-from hecon.manifest import manifest
+from hecon.manifest import input_frame, manifest
 from hecon.plugin import SetInfo, strategy_key
 from hecon.progress import Progress, silent
 from hecon.runfolder import run_target
@@ -304,8 +304,9 @@ def run_generic(plugin: Any, sets: list[str] | None = None, scenario: str | None
         for s in res.strategies:
             if res.outputs[s].trace is not None:
                 traces[f"trace_{key}_{strategy_key(plugin, s)}.csv"] = res.trace(s)
-        pt = model.table.to_frame()
-        pt.insert(0, "country", key)
+                if res.outputs[s].per_cycle is not None:  # the audit trail of the workbook
+                    traces[f"cycles_{key}_{strategy_key(plugin, s)}.csv"] = res.cycles(s)
+        pt = input_frame(model.table, key)  # readable back by --inputs
         tables.append(pt)
         files += plugin.input_files(model, inputs_path) if hasattr(plugin, "input_files") \
             else []
@@ -318,6 +319,7 @@ def run_generic(plugin: Any, sets: list[str] | None = None, scenario: str | None
     if "scenarios" in analyses and sc is None and getattr(plugin, "scenarios_dir", None) \
             and plugin.scenarios_dir() is not None:
         extra["scenarios.csv"] = scenario_table(plugin, inputs, progress=opts.progress)
+        files += sorted(Path(plugin.scenarios_dir()).glob("*.yaml"))
     _write(folder, {
         **extra,
         "summary.json": clean(summary),

@@ -10,6 +10,9 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import Reference, Series
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hecon.plugin import resolve_texts
@@ -20,8 +23,11 @@ from hecon.report.sheets import (
     TITLE,
     bar_chart,
     line_chart,
+    magnitude_format,
     money_format,
     scatter_chart,
+    thin,
+    tornado_chart,
     write_table,
 )
 
@@ -104,32 +110,55 @@ def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                      f"{tx['intervention_noun']} is cost-effective). ICERs are shown only "
                      "where the increment stays "
                      "in the north-east quadrant; quadrant and decision changes are flagged.")
-        cols = ["parameter", "description", "base_value", "low_value", "high_value",
-                "inmb_low", "inmb_high", "swing", "icer_low", "icer_high", "quadrant_low",
-                "quadrant_high", "quadrant_change", "decision_change"]
-        df = t[[x for x in cols if x in t.columns]]
-        if "description" in df.columns:  # readers see words, not code names
+        words = {"description": "Parameter", "base_value": "Base value",
+                 "low_value": "Low value", "high_value": "High value",
+                 "inmb_low": f"INMB at low value ({cur})",
+                 "inmb_high": f"INMB at high value ({cur})", "swing": f"Swing ({cur})",
+                 "icer_low": f"ICER at low value ({cur}/QALY)",
+                 "icer_high": f"ICER at high value ({cur}/QALY)",
+                 "quadrant_low": "Quadrant at low", "quadrant_high": "Quadrant at high",
+                 "quadrant_change": "Quadrant changes", "decision_change": "Decision changes"}
+        if "description" in t.columns:  # readers see words, not code names
             names = tx.get("parameter_labels") or {}
-            df = df.assign(parameter=[names.get(p) or (d if isinstance(d, str) and d else p)
-                                      for p, d in zip(df["parameter"], df["description"],
-                                                      strict=True)]).drop(columns="description")
+            t = t.assign(description=[names.get(p) or (d if isinstance(d, str) and d else p)
+                                      for p, d in zip(t["parameter"], t["description"],
+                                                      strict=True)])
+        else:
+            t = t.assign(description=t["parameter"])
+        df = t[[x for x in words if x in t.columns]].rename(columns=words)
+        for k in ("Quadrant changes", "Decision changes"):
+            if k in df:
+                df[k] = ["yes" if bool(v) else "no" for v in df[k]]
         first, last = write_table(ws, df, row=r, freeze=False, formats={
-            "inmb_low": money, "inmb_high": money, "swing": money, "icer_low": money,
-            "icer_high": money})
+            words[k]: money for k in ("inmb_low", "inmb_high", "swing", "icer_low",
+                                      "icer_high")})
+        for i in range(first, last + 1):
+            for j in (2, 3, 4):
+                cell = ws.cell(row=i, column=j)
+                if isinstance(cell.value, (int, float)):
+                    cell.number_format = magnitude_format(cell.value)
+            ws.cell(row=i, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[r].height = 45
         top = min(last, first + TOP - 1)
-        j_lo = list(df.columns).index("inmb_low") + 1
-        bar_chart(ws, f"{_chart_col(df)}{r}", f"Tornado: INMB at {cur} {w:,.0f}/QALY, top "
-                  f"{top - first + 1} parameters", f"INMB ({cur})", (1, first, top),
-                  [(j_lo, first, top), (j_lo + 1, first, top)], header_row=r)
-        r = last + 3
+        j_lo = list(df.columns).index(words["inmb_low"]) + 1
+        base = float(t["inmb_base"].iloc[0]) if "inmb_base" in t else 0.0
+        for i in range(first, last + 1):  # wrapped descriptions: room for every line
+            n = len(str(ws.cell(row=i, column=1).value or ""))
+            ws.row_dimensions[i].height = 15 * max(1, -(-n // 32)) + 2
+        ch = tornado_chart(ws, f"A{last + 2}", f"Tornado: INMB at {cur} {w:,.0f}/QALY, "
+                           f"top {top - first + 1} parameters, bars from the base case ({cur} "
+                           f"{base:,.0f})", f"INMB ({cur})", (1, first, top), j_lo, j_lo + 1,
+                           header_row=r, base=base, number_format=money)
+        r = last + 2 + int(ch.height * 2) + 2
         h = _read(run_dir, "headroom", c)
         if h is not None:
+            h = thin(h)
             what = tx["price_label"]
             r = _heading(ws, r, f"Maximum justified {what}, {s['country_label']}",
                          f"{what[:1].upper()}{what[1:]} at which INMB = 0, against "
                          f"willingness to pay {tx.get('price_note', '')}".rstrip() + ".")
             f2, l2 = write_table(ws, h, row=r, freeze=False, formats={
-                "wtp": money, "max_price": money, "headroom": money})
+                "price": money, "wtp": money, "max_price": money, "headroom": money})
             line_chart(ws, f"{_chart_col(h) }{r}", f"Maximum justified {what}",
                        f"Willingness to pay ({cur}/QALY)",
                        f"{what[:1].upper()}{what[1:]} ({cur})",
@@ -162,6 +191,8 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
         cur = s["currency"]
         money = money_format(cur)
         sm = _read(run_dir, "psa_summary", c)
+        if "outcome" in sm:  # words, not code names
+            sm["outcome"] = [_outcome_words(str(o), cur) for o in sm["outcome"]]
         draws = _read(run_dir, "psa_draws", c)
         n = len(draws) if draws is not None else 0
         r = _heading(ws, r, f"Probabilistic analysis, {s['country_label']}",
@@ -173,32 +204,52 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
             "p2.5": "#,##0.000", "p97.5": "#,##0.000"})
         r = last + 3
         if draws is not None:
-            sub = draws.iloc[:: max(1, n // PLANE_POINTS)][["inc_qalys", "inc_cost"]]
+            # the plane's points live on the PSA draws sheet (a sample; not printed)
+            sub = draws.iloc[:: max(1, -(-n // PLANE_POINTS))]
+            keep = [x for x in sub.columns if x == "draw" or x.startswith(
+                ("cost_", "qalys_", "life_years_", "inc_", "inmb_"))]
+            sub = sub[keep]
+            wd.cell(row=1, column=col_d, value=f"{s['country_label']} ({cur}): {len(sub):,} "
+                    f"of {n:,} draws (every draw with its parameter values: "
+                    f"psa_draws_{c}.csv)").font = BOLD
+            f2, l2 = write_table(wd, sub, row=2, col=col_d, freeze=False, formats={
+                x: (money if x.startswith(("cost_", "inc_cost", "inmb_")) else QALY_FORMAT)
+                for x in keep if x != "draw"})
+            for j in range(col_d, col_d + len(keep)):
+                wd.column_dimensions[get_column_letter(j)].width = 16
+            jq = col_d + keep.index("inc_qalys")
+            jc = col_d + keep.index("inc_cost")
+            col_d += len(keep) + 1
             ws.cell(row=r, column=1, value=f"Cost-effectiveness plane ({len(sub):,} of {n:,} "
-                    "draws; all draws on the 'PSA draws' sheet)").font = BOLD
-            f2, l2 = write_table(ws, sub.rename(columns={
-                "inc_qalys": "incremental QALYs", "inc_cost": f"incremental cost ({cur})"}),
-                row=r + 1, freeze=False, formats={"incremental QALYs": QALY_FORMAT,
-                                                  f"incremental cost ({cur})": money})
-            ch = scatter_chart(ws, f"G{r + 1}", f"CE plane, {c.upper()}: "
+                    "draws, on the 'PSA draws' sheet)").font = BOLD
+            ch = scatter_chart(ws, f"A{r + 1}", f"CE plane, {c.upper()}: "
                                f"{tx['comparison']}", "Incremental QALYs",
-                               f"Incremental cost ({cur})",
-                               (1, f2, l2), [("PSA draws", 2, f2, l2)])
+                               f"Incremental cost ({cur})", (jq, f2, l2), [], )
+            pts = Series(Reference(wd, min_col=jc, min_row=f2, max_row=l2),
+                         Reference(wd, min_col=jq, min_row=f2, max_row=l2), title="PSA draws")
+            pts.marker.symbol = "circle"
+            pts.marker.size = 3
+            pts.marker.graphicalProperties = GraphicalProperties(solidFill="4C72B0")
+            pts.marker.graphicalProperties.line.solidFill = "4C72B0"
+            pts.graphicalProperties.line.noFill = True
+            ch.series.append(pts)
             # threshold lines: cost = WTP x QALYs through the origin, two points each
             xs = [min(0.0, float(sub["inc_qalys"].min())), max(0.0, float(sub["inc_qalys"].max()))]
-            ws.cell(row=r + 1, column=4, value="QALYs (line)").font = BOLD
+            ch.width = 22
+            lc = 12  # the lines' points beside the chart
+            ws.cell(row=r + 1, column=lc, value="QALYs (line)").font = BOLD
             for i, x in enumerate(xs):
-                ws.cell(row=r + 2 + i, column=4, value=x)
+                ws.cell(row=r + 2 + i, column=lc, value=x).number_format = QALY_FORMAT
             for j, w in enumerate(s["wtp"]):
-                ws.cell(row=r + 1, column=5 + j, value=f"{cur} {w:,.0f}/QALY").font = BOLD
+                ws.cell(row=r + 1, column=lc + 1 + j, value=f"{cur} {w:,.0f}/QALY").font = BOLD
                 for i, x in enumerate(xs):
-                    ws.cell(row=r + 2 + i, column=5 + j, value=w * x).number_format = money
-                line = Series(Reference(ws, min_col=5 + j, min_row=r + 2, max_row=r + 3),
-                              Reference(ws, min_col=4, min_row=r + 2, max_row=r + 3),
+                    ws.cell(row=r + 2 + i, column=lc + 1 + j, value=w * x).number_format = money
+                line = Series(Reference(ws, min_col=lc + 1 + j, min_row=r + 2, max_row=r + 3),
+                              Reference(ws, min_col=lc, min_row=r + 2, max_row=r + 3),
                               title=f"{cur} {w:,.0f} per QALY")
                 line.marker.symbol = "none"
                 ch.series.append(line)
-            r = max(l2, r + 24) + 3
+            r = r + 24
         ce = _read(run_dir, "ceac", c)
         cf = _read(run_dir, "ceaf", c)
         if ce is not None:
@@ -206,6 +257,7 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
             if cf is not None:
                 tab["frontier (CEAF)"] = cf["probability"]
                 tab["optimal strategy"] = cf["optimal"]
+            tab = thin(tab)
             ws.cell(row=r, column=1, value="Acceptability curves (CEAC) and frontier (CEAF)"
                     ).font = BOLD
             f3, l3 = write_table(ws, tab, row=r + 1, freeze=False, formats={
@@ -218,6 +270,7 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
             r = l3 + 3
         el = _read(run_dir, "expected_loss", c)
         if el is not None:
+            el = thin(el)
             ws.cell(row=r, column=1, value=f"Expected loss ({cur} per patient) of each choice"
                     ).font = BOLD
             f4, l4 = write_table(ws, el, row=r + 1, freeze=False,
@@ -240,16 +293,21 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                        "Draws", f"INMB ({cur})", (1, f5, l5), [(j, f5, l5)],
                        header_row=r + 1, x_format="#,##0", y_max=None)
             r = l5 + 3
-        if draws is not None:
-            keep = [x for x in draws.columns if x == "draw" or x.startswith(
-                ("cost_", "qalys_", "life_years_", "inc_", "inmb_"))]
-            wd.cell(row=1, column=col_d, value=f"{s['country_label']} ({cur}); parameter "
-                    f"values of each draw: psa_draws_{c}.csv").font = BOLD
-            write_table(wd, draws[keep], row=2, col=col_d, freeze=False, formats={
-                x: (money if x.startswith(("cost_", "inc_cost", "inmb_")) else QALY_FORMAT)
-                for x in keep if x != "draw"})
-            col_d += len(keep) + 1
     wd.freeze_panes = "A3"
+    wd.print_area = f"A1:{get_column_letter(max(1, col_d - 2))}{min(wd.max_row, 40)}"
+
+
+def _outcome_words(code: str, cur: str) -> str:
+    """A PSA summary outcome in words (``inmb@20000`` -> 'INMB at GBP 20,000/QALY')."""
+    if code.startswith("inmb@"):
+        try:
+            return f"INMB at {cur} {float(code[5:]):,.0f}/QALY ({cur})"
+        except ValueError:
+            return code
+    return {"cost": f"Cost ({cur})", "effect": "QALYs", "inc_cost": f"Incremental cost ({cur})",
+            "inc_effect": "Incremental QALYs", "icer": f"ICER, ratio of means ({cur}/QALY)",
+            "icer (ratio of means)": f"ICER, ratio of means ({cur}/QALY)",
+            "life_years": "Life-years", "inc_life_years": "Incremental life-years"}.get(code, code)
 
 
 def voi_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
@@ -271,7 +329,7 @@ def voi_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                 f"({pop.get('discounted_patients', 0):,.0f} patients). Source: "
                 f"{pop.get('source', 'population.yaml')}")
         r = _heading(ws, r, f"Value of information, {s['country_label']}", note)
-        ev = _read(run_dir, "evpi", c)
+        ev = thin(_read(run_dir, "evpi", c))
         f1, l1 = write_table(ws, ev, row=r, freeze=False, formats={x: money for x in ev.columns})
         j = list(ev.columns).index("evpi_population" if "evpi_population" in ev.columns
                                    else "evpi_per_person") + 1
@@ -338,7 +396,10 @@ def gsa_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                     t["parameter"] = [words.get(x, x) for x in t["parameter"]]
                 key = "ST" if method == "sobol" else "mu_star"
                 t = t.sort_values(key, ascending=False)
-                ws.cell(row=r, column=1, value=f"Output: {out}").font = BOLD
+                n_all = len(t)
+                t = t.head(TOP)  # the most influential; every parameter: <method>_<set>.csv
+                ws.cell(row=r, column=1, value=f"Output: {out} (the {len(t)} most influential "
+                        f"of {n_all} parameters; all in {method}_{c}.csv)").font = BOLD
                 f1, l1 = write_table(ws, t, row=r + 1, freeze=False,
                                      formats={x: "0.000" for x in t.columns[1:]})
                 top = min(l1, f1 + TOP - 1)

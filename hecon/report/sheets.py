@@ -151,6 +151,9 @@ def scatter_chart(
         ch.series.append(s)
     ch.x_axis.delete = False
     ch.y_axis.delete = False
+    # axis labels at the plot's edges, clear of the points (the axes cross at zero)
+    ch.x_axis.tickLblPos = "low"
+    ch.y_axis.tickLblPos = "low"
     ch.legend.position = "b"
     ws.add_chart(ch, anchor)
     return ch
@@ -180,6 +183,134 @@ def bar_chart(
     ch.x_axis.tickLblPos = "low"  # category labels beside the axis, not across the bars
     ch.x_axis.delete = False
     ch.y_axis.delete = False
+    ch.legend.position = "b"
+    ws.add_chart(ch, anchor)
+    return ch
+
+
+def print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
+    """Page setup for printing: landscape, one page wide, the sheet name in the header, "page
+    N of M" in the footer and, when given, the rows repeated on every page (e.g. "1:1")."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddHeader.center.text = "&A"
+    ws.oddFooter.center.text = "Page &P of &N"
+    ws.oddFooter.right.text = "&F"
+    if title_rows and not ws.print_title_rows:
+        ws.print_title_rows = title_rows
+
+
+def chart_title(ch: Any) -> str:
+    """The plain text of a chart's title ('' when it has none)."""
+    t = getattr(ch, "title", None)
+    if t is None:
+        return ""
+    if isinstance(t, str):
+        return t
+    try:
+        return "".join(r.t for p in t.tx.rich.p for r in (p.r or []))
+    except AttributeError:
+        return ""
+
+
+def contents_sheet(wb: Any, descriptions: dict[str, str] | None = None) -> Worksheet:
+    """A "Contents" sheet: every sheet (with a hyperlink) and every chart on it (with a
+    hyperlink to the cell it is anchored at)."""
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    descriptions = descriptions or {}
+    ws = wb.create_sheet("Contents")
+    ws["A1"] = "Contents"
+    ws["A1"].font = TITLE
+    ws["A2"] = "Click a name to go to the sheet or chart."
+    for j, h in enumerate(("Sheet", "What it holds", "Charts on the sheet"), start=1):
+        c = ws.cell(row=4, column=j, value=h)
+        c.font, c.fill = BOLD, HEADER_FILL
+    r = 5
+    link_font = Font(color="0563C1", underline="single")
+    for sheet in wb.worksheets:
+        if sheet is ws:
+            continue
+        name = sheet.title
+        c = ws.cell(row=r, column=1, value=neutralise(name))
+        c.hyperlink = Hyperlink(ref=c.coordinate, location=f"'{name}'!A1", display=name)
+        c.font = link_font
+        note = descriptions.get(name, "")
+        ws.cell(row=r, column=2, value=neutralise(note))
+        ws.row_dimensions[r].height = 15 * max(1, -(-len(note) // 56)) + 2
+        r += 1
+        for ch in sheet._charts:
+            anchor = ch.anchor if isinstance(ch.anchor, str) else "A1"
+            c = ws.cell(row=r, column=3, value=neutralise(chart_title(ch) or "chart"))
+            c.hyperlink = Hyperlink(ref=c.coordinate, location=f"'{name}'!{anchor}")
+            c.font = link_font
+            r += 1
+        for _ in sheet._images:
+            ws.cell(row=r, column=3, value="picture (PNG plot)")
+            r += 1
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 60
+    ws.column_dimensions["C"].width = 70
+    for row in ws.iter_rows(min_row=5, max_row=r):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A5"
+    return ws
+
+
+def magnitude_format(x: float) -> str:
+    """Decimals by magnitude, so that no cell shows 16 digits (the value keeps them)."""
+    a = abs(float(x))
+    if a >= 1000:
+        return "#,##0"
+    if a >= 10:
+        return "#,##0.00"
+    return "0.0000" if a >= 0.001 or a == 0 else "0.00E+00"
+
+
+def thin(df: pd.DataFrame, n: int = 21) -> pd.DataFrame:
+    """At most ``n`` rows spread evenly over the table (first and last kept): a printable
+    version of a long curve; the run folder's CSV keeps every row."""
+    if len(df) <= n:
+        return df
+    idx = sorted({int(round(i)) for i in np.linspace(0, len(df) - 1, n)})
+    return df.iloc[idx]
+
+
+def tornado_chart(ws: Worksheet, anchor: str, title: str, x_title: str,
+                  cats: tuple[int, int, int], low_col: int, high_col: int, header_row: int,
+                  base: float, number_format: str = "#,##0") -> BarChart:
+    """A tornado diagram as a native chart: horizontal bars of the result at each parameter's
+    low and high value, drawn from the base-case result (the category axis crosses the value
+    axis there), first table row (largest swing) at the top, every label shown at the left
+    edge."""
+    ch = BarChart()
+    ch.type = "bar"
+    ch.grouping = "clustered"
+    ch.overlap = 100
+    ch.gapWidth = 40
+    ch.title, ch.y_axis.title = title, x_title
+    c, r0, r1 = cats
+    ch.height, ch.width = max(9.0, 0.9 * (r1 - r0 + 1) + 4), 30
+    for col in (low_col, high_col):
+        s = Series(Reference(ws, min_col=col, min_row=r0, max_row=r1),
+                   title=str(ws.cell(row=header_row, column=col).value))
+        ch.series.append(s)
+    ch.set_categories(Reference(ws, min_col=c, min_row=r0, max_row=r1))
+    ch.x_axis.scaling.orientation = "maxMin"  # first row (largest swing) at the top
+    ch.x_axis.crossesAt = float(base)  # bars start at the base-case value
+    ch.x_axis.tickLblPos = "low"  # labels at the left edge, clear of the bars
+    ch.x_axis.tickLblSkip = 1
+    ch.x_axis.delete = False
+    ch.y_axis.delete = False
+    ch.y_axis.number_format = number_format
+    ch.y_axis.majorGridlines = None
     ch.legend.position = "b"
     ws.add_chart(ch, anchor)
     return ch

@@ -5,6 +5,12 @@ traces, scenarios.csv, manifest.json and, when present, the one-way, PSA, VOI an
 outputs) and writes ``<run_dir>/hecon_report.xlsx`` atomically. Every number is a value (no
 formulas, so nothing can show a formula error); currency and QALY formats, frozen headers and
 column widths are set; charts are native Excel charts pointing at cells in the workbook.
+
+The Inputs sheet is a parameter table (``hecon run --inputs hecon_report.xlsx`` reads it back);
+one audit sheet per set of inputs and strategy (:mod:`hecon.report.audit_sheet`) adds up, cycle
+by cycle, to the Summary; every sheet is set up for printing (:func:`finish`: landscape, one
+page wide, print titles, page numbers; long tables print a sample or their charts only) and is
+linked from the Contents sheet.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hecon.io_safe import atomic_write, neutralise
 from hecon.plugin import resolve_texts
 from hecon.report import sections
+from hecon.report.audit_sheet import audit_sheets
 from hecon.report.brief import brief_sheet
 from hecon.report.budget_sheet import add_budget_sheets
 from hecon.report.sheets import (
@@ -28,8 +36,10 @@ from hecon.report.sheets import (
     QALY_FORMAT,
     TITLE,
     autosize,
+    contents_sheet,
     line_chart,
     money_format,
+    print_setup,
     write_table,
 )
 
@@ -185,13 +195,67 @@ def sentences(s: dict[str, Any], texts: dict[str, Any] | None = None) -> list[st
     return out
 
 
+INPUT_ORDER = ("country", "name", "description", "value", "unit", "distribution", "se",
+               "ci_low", "ci_high", "alpha", "beta", "shape", "scale", "meanlog", "sdlog",
+               "min", "max", "mode", "group", "low", "high", "source", "file", "row")
+CURRENCY_CODES = ("DKK", "GBP", "EUR", "USD", "SEK", "NOK", "CHF", "CAD", "AUD", "NZD", "JPY")
+
+
+def number_format_for(unit: str, x: float) -> str:
+    """A display format for one parameter's numbers: a currency with its code, else decimals
+    by magnitude (the cell keeps the full value; only the display is rounded)."""
+    code = str(unit).strip().split(" ")[0].upper() if isinstance(unit, str) else ""
+    if code in CURRENCY_CODES:
+        return money_format(code) if float(x).is_integer() else \
+            f'"{code} "#,##0.00;[Red]-"{code} "#,##0.00'
+    a = abs(float(x))
+    if a >= 1000:
+        return "#,##0"
+    if a >= 10:
+        return "#,##0.00"
+    return "0.0000" if a >= 0.001 or a == 0 else "0.00E+00"
+
+
 def inputs_sheet(wb: Workbook, params: pd.DataFrame) -> None:
-    """Every parameter with value, unit, distribution, range and source."""
+    """Every parameter with value, unit, distribution, range and source, in the input table's
+    columns: the sheet is a parameter table ``hecon run --inputs hecon_report.xlsx`` reads
+    back (a run's parameters.csv; older run folders show their columns as they are)."""
     ws = wb.create_sheet("Inputs")
-    cols = [c for c in ("country", "name", "description", "value", "unit", "distribution",
-                        "low", "high", "source", "file", "row") if c in params.columns]
-    write_table(ws, params[cols])
-    autosize(ws, max_width=70)
+    cols = [c for c in INPUT_ORDER if c in params.columns and params[c].notna().any()]
+    cols += [c for c in params.columns if c not in cols and c in ("country",)]
+    df = params[cols]
+    first, last = write_table(ws, df)
+    numeric = [c for c in cols if c in ("value", "se", "ci_low", "ci_high", "alpha", "beta",
+                                        "shape", "scale", "meanlog", "sdlog", "min", "max",
+                                        "mode", "low", "high")]
+    unit_j = cols.index("unit") if "unit" in cols else None
+    for i in range(first, last + 1):
+        unit = ws.cell(row=i, column=unit_j + 1).value if unit_j is not None else ""
+        for c in numeric:
+            cell = ws.cell(row=i, column=cols.index(c) + 1)
+            if isinstance(cell.value, (int, float)):
+                in_unit = c not in ("alpha", "beta", "shape", "scale", "meanlog", "sdlog")
+                cell.number_format = number_format_for(unit if in_unit else "", cell.value)
+    widths = {"country": 8, "name": 26, "description": 40, "value": 14, "unit": 14,
+              "distribution": 12, "group": 10, "source": 60, "file": 16, "row": 6}
+    lines = {}
+    for j, c in enumerate(cols, start=1):
+        w = widths.get(c, 11)
+        ws.column_dimensions[_col(j)].width = w
+        if c in ("description", "source", "name", "unit"):
+            for i in range(first, last + 1):
+                cell = ws.cell(row=i, column=j)
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if cell.value:
+                    lines[i] = max(lines.get(i, 1), -(-len(str(cell.value)) // int(w - 1)))
+    for i in range(first, last + 1):
+        for j in range(1, len(cols) + 1):
+            cell = ws.cell(row=i, column=j)
+            if not cell.alignment.wrap_text:
+                cell.alignment = Alignment(vertical="top")
+        ws.row_dimensions[i].height = 15 * lines.get(i, 1) + 2
+    ws.auto_filter.ref = f"A1:{_col(len(cols))}{last}"
+    ws.freeze_panes = "C2"
 
 
 def trace_sheets(wb: Workbook, run_dir: Path) -> None:
@@ -214,6 +278,8 @@ def trace_sheets(wb: Workbook, run_dir: Path) -> None:
                    "Years since randomisation", "Proportion of cohort", (c0 + 1, first, last),
                    [(c0 + 2 + j, first, last) for j in range(n_states)], header_row=2)
     ws.freeze_panes = "A3"
+    # printed: the charts (the numbers per cycle print on the audit sheets)
+    ws.print_area = f"{_col(col + 1)}1:{_col(col + 11)}{2 + 20 * len(placed)}"
 
     wsv = wb.create_sheet("Survival")
     countries: dict[str, dict[str, pd.DataFrame]] = {}
@@ -237,6 +303,8 @@ def trace_sheets(wb: Workbook, run_dir: Path) -> None:
                    [(col + 1 + j, f2, l2) for j in range(len(arms))], header_row=2)
         col += len(sv.columns) + 1
     wsv.freeze_panes = "A3"
+    left = len(countries) * 4 + 2
+    wsv.print_area = f"{_col(left)}1:{_col(left + 10)}{2 + 20 * len(countries)}"
 
 
 def _col(i: int) -> str:
@@ -245,21 +313,72 @@ def _col(i: int) -> str:
     return get_column_letter(i)
 
 
-def scenarios_sheet(wb: Workbook, table: pd.DataFrame) -> None:
-    """One row per scenario with its description and results."""
+def scenarios_sheet(wb: Workbook, table: pd.DataFrame,
+                    summary: dict[str, Any] | None = None) -> None:
+    """Every scenario on one row, the sets of inputs side by side (currency in each header):
+    ICER and incremental net benefit, their change against the base case and whether the
+    decision at the first threshold changes."""
     ws = wb.create_sheet("Scenarios")
-    df = table.copy()
-    df["icer"] = [v if isinstance(v, (int, float)) else str(v) for v in
-                  pd.to_numeric(df["icer"], errors="coerce").where(
-                      pd.to_numeric(df["icer"], errors="coerce").notna(), df["icer"])]
-    money = [c for c in df.columns if c.startswith(("cost_", "threshold_"))
-             or c in ("inc_cost", "icer", "wtp", "inmb")]
-    write_table(ws, df, formats={**{c: "#,##0" for c in money},
-                                 **{c: QALY_FORMAT for c in df.columns
-                                    if c.startswith("qalys_")},
-                                 "inc_qalys": QALY_FORMAT, "inc_life_years": QALY_FORMAT})
-    autosize(ws, max_width=50)
-    ws["A1"].comment = None
+    sets = (summary or {}).get("country_sets") or {}
+    keys = list(dict.fromkeys(str(k) for k in table["country"])) if "country" in table \
+        else ["all"]
+    ws["A1"] = "Scenarios: each structural or input choice changed one at a time"
+    ws["A1"].font = TITLE
+    ws["A2"] = ("Change = scenario minus base case. Decision changes = the sign of the "
+                "incremental net monetary benefit (INMB) at the first threshold differs from "
+                "the base case. Blank: the scenario does not apply to that set of inputs.")
+    rows = list(dict.fromkeys(table["scenario"]))
+    out = pd.DataFrame({"Scenario": [str(table.loc[table["scenario"] == n, "description"]
+                                         .iloc[0]) if "description" in table else n
+                                     for n in rows]})
+    fmts: dict[str, str] = {}
+    for k in keys:
+        sub = table[table["country"].astype(str) == k] if "country" in table else table
+        if "wtp" in sub and len(sub):  # one row per scenario: the set's first threshold
+            sub = sub[sub["wtp"] == sub["wtp"].iloc[0]]
+        sub = sub.set_index("scenario")
+        s = sets.get(k, {})
+        cur = s.get("currency") or (str(sub["currency"].iloc[0]) if "currency" in sub
+                                    and len(sub) else "")
+        inc = s.get("incremental", {})
+        w = float(sub["wtp"].iloc[0]) if len(sub) else 0.0
+        base_icer = inc.get("icer")
+        base_inmb = (inc.get("inmb") or {}).get(f"{w:g}")
+        tag = k.upper()
+        icer = pd.to_numeric(sub["icer"], errors="coerce").reindex(rows).to_numpy()
+        icer_text = sub["icer"].reindex(rows).to_numpy()
+        inmb = pd.to_numeric(sub["inmb"], errors="coerce").reindex(rows).to_numpy()
+        c_icer = f"{tag}: ICER ({cur}/QALY)"
+        out[c_icer] = [x if pd.notna(x) else (None if pd.isna(t) else str(t))
+                       for x, t in zip(icer, icer_text, strict=True)]
+        fmts[c_icer] = money_format(cur)
+        if isinstance(base_icer, (int, float)):
+            c = f"{tag}: change in ICER ({cur}/QALY)"
+            out[c] = icer - float(base_icer)
+            fmts[c] = money_format(cur)
+        c_inmb = f"{tag}: INMB at {cur} {w:,.0f}/QALY ({cur})"
+        out[c_inmb] = inmb
+        fmts[c_inmb] = money_format(cur)
+        if base_inmb is not None:
+            c = f"{tag}: change in INMB ({cur})"
+            out[c] = inmb - float(base_inmb)
+            fmts[c] = money_format(cur)
+            out[f"{tag}: decision changes"] = [
+                None if pd.isna(x) else ("yes" if (x >= 0) != (base_inmb >= 0) else "no")
+                for x in inmb]
+    out["Name"] = rows
+    first, last = write_table(ws, out, row=3, formats=fmts, freeze=False)
+    ws.column_dimensions["A"].width = 46
+    for j in range(2, len(out.columns) + 1):
+        ws.column_dimensions[_col(j)].width = 15
+    ws.column_dimensions[_col(len(out.columns))].width = 26
+    ws.row_dimensions[3].height = 60
+    for i in range(first, last + 1):
+        ws.cell(row=i, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[i].height = 15 * max(1, -(-len(str(ws.cell(row=i, column=1).value))
+                                                 // 44)) + 2
+    ws.freeze_panes = "B4"
+    ws.auto_filter.ref = f"A3:{_col(len(out.columns))}{last}"
 
 
 def run_sheet(wb: Workbook, manifest: dict[str, Any] | None) -> None:
@@ -273,6 +392,9 @@ def run_sheet(wb: Workbook, manifest: dict[str, Any] | None) -> None:
             ("Command", " ".join(manifest.get("command", []))),
             ("Seed", manifest.get("seed")),
             ("Created (UTC)", manifest.get("created")),
+            ("Git commit", (manifest.get("git") or {}).get("commit", "not run from a checkout")
+             + (" (with local changes)" if (manifest.get("git") or {}).get("modified")
+                else "")),
             ("Platform", manifest.get("platform"))]
     rows += [(f"package {k}", v) for k, v in manifest.get("packages", {}).items()]
     write_table(ws, pd.DataFrame(rows, columns=["item", "value"]))
@@ -283,6 +405,39 @@ def run_sheet(wb: Workbook, manifest: dict[str, Any] | None) -> None:
         ws.cell(row=i, column=1, value=neutralise(f))
         ws.cell(row=i, column=2, value=neutralise(h))
     autosize(ws, max_width=80)
+
+
+SHEET_NOTES = {
+    "Summary": "The question, the base case of each set of inputs and the answer in words",
+    "Inputs": "Every parameter: value, unit, distribution, range, source (readable back by "
+              "hecon run --inputs)",
+    "Scenarios": "Each scenario for each set of inputs, change against the base case",
+    "One-way": "Tornado on net benefit, threshold price curve, two-way table",
+    "PSA": "Probabilistic analysis: summary, CE plane, acceptability curves, convergence",
+    "PSA draws": "A sample of the PSA draws (all draws: psa_draws_<set>.csv)",
+    "VOI": "Value of information: EVPI, EVPPI, EVSI",
+    "Costs by category": "Cost per patient by category, discounted and undiscounted",
+    "Budget impact": "Cost to the budget per year",
+    "Trace": "State membership per cycle (charts printed; numbers on screen)",
+    "Survival": "Proportion alive over time per strategy (charts printed)",
+    "Run": "What produced the results: versions, command, seed, input checksums",
+}
+TITLE_ROWS = {"Inputs": "1:1", "Scenarios": "3:3"}
+
+
+def finish(wb: Workbook) -> None:
+    """Page setup on every sheet (:func:`hecon.report.sheets.print_setup`) and the Contents
+    sheet (last, linking every sheet and chart)."""
+    notes = dict(SHEET_NOTES)
+    for ws in wb.worksheets:
+        if ws.title not in notes and ws.print_title_rows:
+            notes[ws.title] = "Audit trail per cycle: costs by category, QALYs, life-years, " \
+                "discount factors, counting weights (totals = Summary)"
+    contents_sheet(wb, notes)
+    for ws in wb.worksheets:
+        print_setup(ws, TITLE_ROWS.get(ws.title))
+        if ws.title in ("Trace", "Survival"):  # the charts only: one page
+            ws.page_setup.fitToHeight = 1
 
 
 def build_workbook(run_dir: str | Path, out: str | Path | None = None,
@@ -308,11 +463,13 @@ def build_workbook(run_dir: str | Path, out: str | Path | None = None,
         inputs_sheet(wb, params)
     scen = _read_csv(run_dir / "scenarios.csv")
     if scen is not None:
-        scenarios_sheet(wb, scen)
+        scenarios_sheet(wb, scen, summary)
     sections.add_analysis_sheets(wb, run_dir, summary)
     add_budget_sheets(wb, run_dir, summary)
     trace_sheets(wb, run_dir)
+    audit_sheets(wb, run_dir, summary)
     run_sheet(wb, manifest)
+    finish(wb)
     path = Path(out) if out else run_dir / REPORT_NAME
     atomic_write(path, lambda p: wb.save(p))
     return path

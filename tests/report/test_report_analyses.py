@@ -68,25 +68,34 @@ def test_workbook_analysis_sheets(run_dir):
     wb = load_workbook(run_dir / "hecon_report.xlsx")
     for name in ("One-way", "PSA", "PSA draws", "VOI", "Sobol"):
         assert name in wb.sheetnames, name
-    # tornado chart: two series (low, high) pointing at the inmb_low/inmb_high columns
+    # tornado chart: two series (low, high) pointing at the INMB at low/high columns
     ws = wb["One-way"]
-    header_row = next(r for r in range(1, 10) if ws.cell(row=r, column=1).value == "parameter")
+    header_row = next(r for r in range(1, 10) if ws.cell(row=r, column=1).value == "Parameter")
     header = [c.value for c in ws[header_row]]
     ch = ws._charts[0]
     cols = [s.val.numRef.f.split("!")[1].split(":")[0].replace("$", "").rstrip("0123456789")
             for s in ch.series]
-    assert [header[ord(c) - ord("A")] for c in cols] == ["inmb_low", "inmb_high"]
+    assert [header[ord(c) - ord("A")] for c in cols] == ["INMB at low value (GBP)",
+                                                         "INMB at high value (GBP)"]
     t = pd.read_csv(run_dir / "oneway_uk.csv")
-    first = [ws.cell(row=header_row + 1 + i, column=header.index("inmb_low") + 1).value
-             for i in range(len(t))]
+    first = [ws.cell(row=header_row + 1 + i, column=header.index("INMB at low value (GBP)") + 1
+                     ).value for i in range(len(t))]
     assert first == pytest.approx(t["inmb_low"].tolist(), rel=1e-12)
-    # PSA draws sheet holds every draw
+    # a real tornado: bars start at the base-case INMB, largest swing at the top, every label
+    assert ch.type == "bar" and ch.overlap == 100
+    assert ch.x_axis.crossesAt == pytest.approx(t["inmb_base"].iloc[0], rel=1e-12)
+    assert ch.x_axis.scaling.orientation == "maxMin" and ch.x_axis.tickLblSkip == 1
+    labels = [ws.cell(row=header_row + 1 + i, column=1).value for i in range(15)]
+    assert labels == t["description"].head(15).tolist()
+    assert t["swing"].head(15).is_monotonic_decreasing
+    # PSA draws sheet: an evenly spaced sample of the draws (all of them here: 400 <= 1000)
     wd = wb["PSA draws"]
     hdr = [c.value for c in wd[2]]
     d = pd.read_csv(run_dir / "psa_draws_uk.csv")
     assert wd.max_row - 2 == len(d)
     got = [r[hdr.index("inc_cost")] for r in wd.iter_rows(min_row=3, values_only=True)]
     assert got == pytest.approx(d["inc_cost"].tolist(), rel=1e-12)
+    assert int(str(wd.print_area).split("$")[-1]) <= 40  # the draws are not printed
     # CEAC line chart series point at the probability columns of the CEAC table
     wp = wb["PSA"]
     assert len(wp._charts) >= 3
@@ -97,8 +106,15 @@ def test_workbook_analysis_sheets(run_dir):
             for s in ceac_chart.series]
     assert [hdr[ord(c) - ord("A")] for c in cols] == [
         "Impella CP + standard care", "Standard care", "frontier (CEAF)"]
-    last = hdr_row + len(pd.read_csv(run_dir / "ceac_uk.csv"))
+    # the printed curve: 21 evenly spaced rows of ceac_uk.csv (every row stays in the CSV)
+    ceac = pd.read_csv(run_dir / "ceac_uk.csv").set_index("wtp")
+    last = hdr_row + min(21, len(ceac))
     assert ceac_chart.series[0].xVal.numRef.f.endswith(f"$A${hdr_row + 1}:$A${last}")
+    for r in range(hdr_row + 1, last + 1):
+        w = wp.cell(row=r, column=1).value
+        assert wp.cell(row=r, column=2).value == pytest.approx(ceac.loc[w].iloc[0], rel=1e-12)
+    assert wp.cell(row=hdr_row + 1, column=1).value == ceac.index[0]
+    assert wp.cell(row=last, column=1).value == ceac.index[-1]
     # no formula anywhere
     for w in wb.worksheets:
         for row in w.iter_rows(values_only=True):

@@ -38,7 +38,7 @@ CONTROL = ("c_ward_day", "source", "Smith\x0bet al.\x01 2020")  # Word line brea
 BASE_FILES = {"hecon_report.xlsx", "manifest.json", "parameters.csv", "results.csv",
               "summary.json", "survival_dk.png", "trace_dk.png", "trace_dk_impella.csv",
               "trace_dk_soc.csv", "validation_dk.csv", "subgroups_dk.csv", "hecon_model.xlsx",
-              "brief_dk.md"}
+              "brief_dk.md", "cycles_dk_impella.csv", "cycles_dk_soc.csv"}
 
 
 def is_number(text: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from hecon.errors import InputError
-from hecon.manifest import manifest
+from hecon.manifest import input_frame, manifest
 from hecon.models.danger_shock import analyses as an
 from hecon.models.danger_shock.analyses import Options
 from hecon.models.danger_shock.config import CHOICES, ModelConfig
@@ -55,8 +55,17 @@ def countries_for_table(path: Path) -> list[str]:
     from hecon.models.danger_shock.inputs import load_country
     from hecon.parameters import ParameterTable
 
-    units = {p.unit.strip().lower().split()[0] for p in ParameterTable.read(path) if p.unit}
-    match = [c for c in COUNTRIES if load_country(c).currency.lower() in units]
+    match = []
+    for c in COUNTRIES:  # a table with a country column (a run's parameters.csv) holds several
+        try:
+            table = ParameterTable.read(path, country=c)
+        except InputError as exc:
+            if "has no rows for" in str(exc):
+                continue
+            raise
+        units = {p.unit.strip().lower().split()[0] for p in table if p.unit}
+        if load_country(c).currency.lower() in units:
+            match.append(c)
     return match or list(COUNTRIES)
 
 
@@ -110,8 +119,10 @@ def run_base(
             if res.outputs[s].trace is not None:
                 tr = res.trace(s)
                 traces[f"trace_{model.country.key}_{'impella' if 'Impella' in s else 'soc'}"] = tr
-        pt = model.table.to_frame()
-        pt.insert(0, "country", model.country.key)
+                if res.outputs[s].per_cycle is not None:  # the audit trail of the workbook
+                    traces[f"cycles_{model.country.key}_"
+                           f"{'impella' if 'Impella' in s else 'soc'}"] = res.cycles(s)
+        pt = input_frame(model.table, model.country.key)  # readable back by --inputs
         param_tables.append(pt)
         files += parameter_files(model.country) if not inputs else [Path(inputs)]
         files += [model.country.life_table_file,
@@ -135,6 +146,7 @@ def run_base(
     if "scenarios" in analyses and sc is None:
         extra["scenarios.csv"] = scenario_table(inputs, progress=opts.progress,
                                                 countries=countries)
+        files += sorted(scenarios_dir().glob("*.yaml"))
     _write_folder(folder, {
         **extra,
         "summary.json": clean(summary),
@@ -220,7 +232,7 @@ def scenario_table(inputs: str | None = None, progress: Progress = silent,
     the scenario repeats the base case. A scenario fixed to another country set is left out
     of a country's rows."""
     scs = load_scenarios(scenarios_dir(), ModelConfig.keys())
-    countries = list(countries or COUNTRIES)
+    countries = list(countries or (countries_for_table(Path(inputs)) if inputs else COUNTRIES))
     rows = []
     bar = progress("Scenarios", len(scs) * len(countries), unit="scenario")
     for country in countries:
