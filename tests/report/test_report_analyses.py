@@ -47,8 +47,8 @@ def test_psa_numbers_agree_across_files(run_dir):
     inb = d["inmb_20000"].to_numpy()
     evpi = np.maximum(inb, 0).mean() - max(inb.mean(), 0)
     assert s["voi"]["evpi_per_person"]["20000"] == pytest.approx(evpi, rel=1e-9)
-    # population: 1000 a year for 10 years at 3.5%, first year undiscounted
-    patients = 1000 * sum(1.035 ** -t for t in range(10))
+    # population: 815 a year (population.yaml) for 10 years at 3.5%, first year undiscounted
+    patients = 815 * sum(1.035 ** -t for t in range(10))
     pop = json.loads((run_dir / "population_uk.json").read_text())
     assert pop["discounted_patients"] == pytest.approx(patients, rel=1e-12)
     assert s["voi"]["evpi_population"]["20000"] == pytest.approx(evpi * patients, rel=1e-9)

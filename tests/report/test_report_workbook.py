@@ -103,7 +103,7 @@ def test_scenarios_side_by_side_with_decision_changes(run_dir):
         base = s[c]["incremental"]["inmb"][f"{w:g}"]
         inmb_col = f"{c.upper()}: INMB at {cur} {w:,.0f}/QALY ({cur})"
         assert inmb_col in header
-        for rec in sc[sc["country"] == c].itertuples():
+        for rec in sc[(sc["country"] == c) & (sc["wtp"] == w)].itertuples():  # 1st threshold
             row = rows[rec.scenario]
             assert row[inmb_col] == pytest.approx(rec.inmb, rel=1e-12)
             assert row[f"{c.upper()}: change in INMB ({cur})"] == pytest.approx(
