@@ -56,3 +56,30 @@ def test_negative_starting_membership_that_sums_to_one_is_an_error():
     )
     with pytest.raises(ModelError, match="negative membership -0.2 in state 'b'"):
         evaluate([m], {}, Settings.undiscounted("end"))
+
+
+def test_cycles_table_columns_and_rows_by_hand():
+    # alive/dead, q = 0.2, two cycles of 0.5 years from start time 0.5, life-table counting,
+    # costs 1 per cycle discounted at 4% at the cycle start: d(0.5), d(1.0)
+    m = MarkovModel(
+        name="m",
+        states=["alive", State("dead", dead=True)],
+        transitions=lambda p, t: {("alive", "dead"): 0.2, ("alive", "alive"): C},
+        start={"alive": 1.0},
+        n_cycles=2,
+        cycle_length=0.5,
+        start_time=0.5,
+        costs=lambda p, t: {"care": {"alive": 1.0}},
+        utilities=lambda p, t: {"alive": 1.0},
+    )
+    settings = Settings(counting="life-table", timing="start",
+                        discount_costs=DiscountSchedule.flat(0.04),
+                        discount_effects=DiscountSchedule.flat(0.0))
+    tab = evaluate([m], {}, settings).cycles("m")
+    assert list(tab.columns[:5]) == ["strategy", "sample", "cycle", "time_start", "time_end"]
+    assert "index" not in tab.columns
+    assert tab.index.tolist() == list(range(len(tab)))
+    alive = tab[(tab["kind"] == "state") & (tab["state"] == "alive")]
+    expected = [0.5 * (1 + 0.8) * 1.04**-0.5, 0.5 * (0.8 + 0.64) * 1.04**-1.0]
+    assert alive["cost"].to_numpy() == pytest.approx(expected, rel=1e-12)
+    assert alive["qalys"].to_numpy() == pytest.approx([0.5 * 0.9, 0.5 * 0.72], rel=1e-12)
