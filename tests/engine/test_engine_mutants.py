@@ -83,3 +83,15 @@ def test_cycles_table_columns_and_rows_by_hand():
     expected = [0.5 * (1 + 0.8) * 1.04**-0.5, 0.5 * (0.8 + 0.64) * 1.04**-1.0]
     assert alive["cost"].to_numpy() == pytest.approx(expected, rel=1e-12)
     assert alive["qalys"].to_numpy() == pytest.approx([0.5 * 0.9, 0.5 * 0.72], rel=1e-12)
+
+
+def test_tree_without_complement_rolls_back_by_hand():
+    # explicit probabilities that sum to exactly 1 (no complement): 0.25 and 0.75
+    from hecon.engine import Branch, Chance, ParamView, Terminal, rollback
+
+    tree = Chance("n", [Branch("a", 0.25, Terminal("x"), costs={"c": 400.0}, qalys=0.1),
+                        Branch("b", 0.75, Terminal("y"), costs={"c": 100.0}, qalys=0.5)])
+    rb = rollback(tree, ParamView({}))
+    assert rb.costs["c"] == pytest.approx([0.25 * 400 + 0.75 * 100], rel=1e-12)
+    assert rb.qalys == pytest.approx([0.25 * 0.1 + 0.75 * 0.5], rel=1e-12)
+    assert rb.terminal["x"] == pytest.approx([0.25]) and rb.terminal["y"] == pytest.approx([0.75])
