@@ -95,3 +95,23 @@ def test_tree_without_complement_rolls_back_by_hand():
     assert rb.costs["c"] == pytest.approx([0.25 * 400 + 0.75 * 100], rel=1e-12)
     assert rb.qalys == pytest.approx([0.25 * 0.1 + 0.75 * 0.5], rel=1e-12)
     assert rb.terminal["x"] == pytest.approx([0.25]) and rb.terminal["y"] == pytest.approx([0.75])
+
+
+@pytest.mark.parametrize("bad, number", [(0, 1), (1, 2)])
+def test_psm_curve_outside_zero_one_is_named_by_its_number(bad, number):
+    # curves are numbered from 1 (innermost) in the message
+    from hecon.engine import PartitionedSurvivalModel
+    from hecon.errors import ModelError
+
+    def curves(p, t):
+        cs = [np.exp(-0.5 * np.outer(np.ones(p.n), t)), np.exp(-0.2 * np.outer(np.ones(p.n), t))]
+        cs[bad] = cs[bad] * 1.5
+        return cs
+
+    m = PartitionedSurvivalModel(
+        name="psm", states=["pf", "progressed", State("dead", dead=True)], curves=curves,
+        n_cycles=3, cycle_length=1.0, utilities=lambda p, t: {"pf": 1.0, "progressed": 1.0},
+        costs=lambda p, t: {},
+    )
+    with pytest.raises(ModelError, match=f"curve {number} is 1.5 outside"):
+        evaluate([m], {}, Settings.undiscounted("end"))
