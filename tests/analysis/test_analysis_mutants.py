@@ -43,3 +43,12 @@ def test_threshold_search_rejects_nan_and_misshaped_inmb():
         find_thresholds(lambda x: (x - 0.25)[:-1], 0.0, 1.0)
     # a good one: INMB = x - 0.25 crosses at 0.25 exactly
     assert find_thresholds(lambda x: x - 0.25, 0.0, 1.0).values == pytest.approx([0.25])
+
+
+def test_icer_table_dominated_when_less_effective_and_more_costly():
+    # psa.py `icer_table`: B vs A costs 5 more and gives 1 QALY less (mean dE < 0, not 0)
+    c = np.array([[0.0, 5.0], [0.0, 5.0]])
+    e = np.array([[1.0, 0.0], [1.0, 0.0]])
+    t = psa.icer_table(c, e, ["A", "B"], "A")
+    assert t["value"].iloc[-1] == "dominated"
+    assert np.isnan(t["estimate"].iloc[-1])
