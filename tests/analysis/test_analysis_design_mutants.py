@@ -64,4 +64,5 @@ def test_headroom_rejects_a_two_dimensional_wtp():
         headroom(100.0, 0.01, 50.0, [[10_000.0, 20_000.0], [30_000.0, 40_000.0]])
     # headroom by hand: INMB = wtp x dE - dC = 20,000 x 0.01 - 100 = 100; max price 150
     t = headroom(100.0, 0.01, 50.0, [20_000.0])
-    assert t["max_price"].iloc[0] == pytest.approx(150.0) and t["headroom"].iloc[0] == 100.0
+    assert t["max_price"].iloc[0] == pytest.approx(150.0)
+    assert t["headroom"].iloc[0] == pytest.approx(100.0)
