@@ -66,3 +66,15 @@ def test_headroom_rejects_a_two_dimensional_wtp():
     t = headroom(100.0, 0.01, 50.0, [20_000.0])
     assert t["max_price"].iloc[0] == pytest.approx(150.0)
     assert t["headroom"].iloc[0] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, np.nan])
+def test_from_unit_rejects_values_outside_zero_one(bad):
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        Design.from_unit(_table(), np.array([[0.5, bad]]), ["p", "c"])
+    # inside: u = 0.5 for p ~ beta(4, 6) is its median; c stays at base when not named
+    d = Design.from_unit(_table(), np.array([[0.5]]), ["p"])
+    from scipy.stats import beta
+
+    assert d.column("p")[0] == pytest.approx(beta(4, 6).median(), rel=1e-12)
+    assert d.column("c")[0] == 1000.0
