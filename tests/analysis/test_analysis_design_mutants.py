@@ -78,3 +78,13 @@ def test_from_unit_rejects_values_outside_zero_one(bad):
 
     assert d.column("p")[0] == pytest.approx(beta(4, 6).median(), rel=1e-12)
     assert d.column("c")[0] == 1000.0
+
+
+def test_design_with_more_than_256_parameters():
+    # design.py: the duplicate-name check compares counts by value (ints above 256 are
+    # distinct objects); 300 distinct names are no duplicates, one repeated name is
+    names = [f"x{i}" for i in range(300)]
+    d = Design(np.zeros((1, 300)), names, ["r"])
+    assert d.names[-1] == "x299"
+    with pytest.raises(InputError, match="duplicate"):
+        Design(np.zeros((1, 300)), names[:-1] + ["x0"], ["r"])
