@@ -52,3 +52,21 @@ def test_icer_table_dominated_when_less_effective_and_more_costly():
     t = psa.icer_table(c, e, ["A", "B"], "A")
     assert t["value"].iloc[-1] == "dominated"
     assert np.isnan(t["estimate"].iloc[-1])
+
+
+def test_gp_likelihood_gradient_matches_finite_differences():
+    # voi.py `_gp_nll`: the analytic gradient against central differences of the function
+    # itself (an independent check of the derivative; step 1e-5, error O(1e-10))
+    from hecon.analysis.voi import _gp_nll
+
+    rng = np.random.default_rng(7)
+    xs = rng.normal(size=(40, 2))
+    hs = np.column_stack([np.ones(40), xs])
+    y = np.sin(xs[:, 0]) + 0.3 * xs[:, 1] ** 2 + 0.1 * rng.normal(size=40)
+    theta = np.array([0.2, -0.1, np.log(0.05)])
+    _, g = _gp_nll(theta, xs, hs, y)
+    h = 1e-5
+    num = np.array([(_gp_nll(theta + h * e, xs, hs, y, grad=False)[0]
+                     - _gp_nll(theta - h * e, xs, hs, y, grad=False)[0]) / (2 * h)
+                    for e in np.eye(3)])
+    assert g == pytest.approx(num, rel=1e-5, abs=1e-8)
