@@ -119,8 +119,10 @@ def _baseline(command: str) -> float:
     return time.monotonic() - start
 
 
-def run_target(target: Target, budget_s: float, seed: int) -> dict:
-    """Sample and run the mutants of one target; return its tallies and survivors."""
+def run_target(target: Target, budget_s: float, seed: int, previous: dict | None = None) -> dict:
+    """Sample and run the mutants of one target; return its tallies and survivors. With
+    ``previous`` (this target's earlier result), run again only the mutants that survived
+    it and keep its other outcomes (to check that new tests kill them)."""
     from cosmic_ray.commands.init import init
     from cosmic_ray.mutating import mutate_and_test
     from cosmic_ray.work_db import WorkDB, use_db
@@ -141,6 +143,15 @@ def run_target(target: Target, budget_s: float, seed: int) -> dict:
         rng = random.Random(f"{seed}:{target.name}")
         rng.shuffle(items)
         chosen = items[: target.sample]
+        kept: list[dict] = []
+        if previous is not None:
+            again = {(r["module"], r["operator"], r["occurrence"])
+                     for r in previous["rows"] if r["outcome"] == "survived"}
+            chosen = [w for w in items if (str(w.mutations[0].module_path),
+                                           w.mutations[0].operator_name,
+                                           w.mutations[0].occurrence) in again]
+            kept = [r for r in previous["rows"] if r["outcome"] != "survived"]
+            budget_s = float("inf")
         chosen_ids = {w.job_id for w in chosen}
         skipped = [w.job_id for w in db.work_items if w.job_id not in chosen_ids]
         db.set_multiple_results(skipped, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
@@ -170,9 +181,10 @@ def run_target(target: Target, budget_s: float, seed: int) -> dict:
     # restore the copy in case an interrupted mutation left a file changed
     for mod in target.modules:
         shutil.copy2(ROOT / mod, WORK / mod)
+    sampled = previous["sampled"] if previous is not None else len(chosen)
     return {"target": target.name, "modules": list(target.modules), "tests": list(target.tests),
-            "mutants_total": n_total, "sampled": len(chosen), "baseline_s": round(base, 1),
-            "elapsed_s": round(time.monotonic() - start, 1), "rows": rows}
+            "mutants_total": n_total, "sampled": sampled, "baseline_s": round(base, 1),
+            "elapsed_s": round(time.monotonic() - start, 1), "rows": kept + rows}
 
 
 def _tally(rows: list[dict]) -> dict:
@@ -219,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=18)
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every sample size")
     ap.add_argument("--fresh", action="store_true", help="forget earlier results")
+    ap.add_argument("--survivors", action="store_true",
+                    help="run again only the mutants that survived the last run (after new "
+                         "tests), keeping the other outcomes")
     args = ap.parse_args(argv)
     wanted = {s for s in args.only.split(",") if s}
     targets = [t for t in TARGETS if not wanted or t.name in wanted]
@@ -240,11 +255,16 @@ def main(argv: list[str] | None = None) -> int:
     old = json.loads((OUT / "results.json").read_text()) if (OUT / "results.json").exists() else []
     names = {t.name for t in targets}
     results = [r for r in old if r["target"] not in names]
+    before = {r["target"]: r for r in old}
     for t in targets:
         t = Target(t.name, t.modules, t.tests, max(1, round(t.sample * args.scale)), t.share)
         budget = 60.0 * args.budget_minutes * t.share / share
         print(f"{t.name}: {t.sample} of its mutants, {budget / 60:.1f} min", flush=True)
-        results.append(run_target(t, budget, args.seed))
+        prev = before.get(t.name) if args.survivors else None
+        if args.survivors and prev is None:
+            print(f"{t.name}: no earlier result, skipped", flush=True)
+            continue
+        results.append(run_target(t, budget, args.seed, prev))
         write_report(results, args.budget_minutes, args.seed)
     print(f"report: {OUT / 'report.md'}")
     return 0

@@ -101,8 +101,8 @@ class PartitionedSurvivalModel:
             if bad.size:
                 i, t = (int(x) for x in bad[0])
                 raise ModelError(
-                    f"model {self.name!r}: curve {j + 1} is {arr[i, t]!r} outside [0, 1] at time "
-                    f"{times[t]:g} years, sample {i}"
+                    f"model {self.name!r}: curve {j + 1} is {float(arr[i, t]):.12g} outside [0, 1] "
+                    f"at time {times[t]:g} years, sample {i}"
                 )
             rises = np.argwhere(np.diff(arr, axis=1) > 1e-12)
             if rises.size:

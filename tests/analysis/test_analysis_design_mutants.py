@@ -48,3 +48,43 @@ def test_two_way_design_grid_by_hand():
     assert d.column("p").tolist() == [0.1, 0.1, 0.1, 0.2, 0.2, 0.2]
     assert d.column("c").tolist() == [5.0, 6.0, 7.0, 5.0, 6.0, 7.0]
     assert d.column("k").tolist() == [2.0] * 6
+
+
+def test_design_with_more_than_256_rows():
+    # design.py: row and label counts are compared by value (ints above 256 are distinct objects)
+    d = Design.from_frame(pd.DataFrame({"c": np.arange(300.0)}))
+    assert d.n == 300 and d.labels[-1] == "299"
+    assert d.column("c")[-1] == 299.0
+
+
+def test_headroom_rejects_a_two_dimensional_wtp():
+    from hecon.analysis.threshold import headroom
+
+    with pytest.raises(InputError, match="willingness-to-pay"):
+        headroom(100.0, 0.01, 50.0, [[10_000.0, 20_000.0], [30_000.0, 40_000.0]])
+    # headroom by hand: INMB = wtp x dE - dC = 20,000 x 0.01 - 100 = 100; max price 150
+    t = headroom(100.0, 0.01, 50.0, [20_000.0])
+    assert t["max_price"].iloc[0] == pytest.approx(150.0)
+    assert t["headroom"].iloc[0] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, np.nan])
+def test_from_unit_rejects_values_outside_zero_one(bad):
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        Design.from_unit(_table(), np.array([[0.5, bad]]), ["p", "c"])
+    # inside: u = 0.5 for p ~ beta(4, 6) is its median; c stays at base when not named
+    d = Design.from_unit(_table(), np.array([[0.5]]), ["p"])
+    from scipy.stats import beta
+
+    assert d.column("p")[0] == pytest.approx(beta(4, 6).median(), rel=1e-12)
+    assert d.column("c")[0] == 1000.0
+
+
+def test_design_with_more_than_256_parameters():
+    # design.py: the duplicate-name check compares counts by value (ints above 256 are
+    # distinct objects); 300 distinct names are no duplicates, one repeated name is
+    names = [f"x{i}" for i in range(300)]
+    d = Design(np.zeros((1, 300)), names, ["r"])
+    assert d.names[-1] == "x299"
+    with pytest.raises(InputError, match="duplicate"):
+        Design(np.zeros((1, 300)), names[:-1] + ["x0"], ["r"])
