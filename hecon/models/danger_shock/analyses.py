@@ -177,7 +177,29 @@ def run_psa(model: DangerShockModel, opts: Options | None = None
                                                 INTERVENTION, COMPARATOR),
         f"psa_by_structure_{c}.csv": by_structure(model, d, r, grid),
     }
+    out.update(psa_one_way(model, params, dq, dc))
     return out, d, r
+
+
+def psa_one_way(model: DangerShockModel, params: pd.DataFrame, dq: np.ndarray,
+                dc: np.ndarray) -> dict[str, pd.DataFrame]:
+    """One-way analysis from the PSA draws, beside the deterministic tornado (dampack's
+    ``owsa``): INMB at the first threshold regressed on a quadratic in each sampled parameter
+    (:func:`hecon.analysis.metamodel.one_way`), i.e. the expected INMB at each value of the
+    parameter averaged over the uncertainty in all the others, with its 95% band;
+    ``psa_oneway_<c>.csv`` (curves) and ``psa_tornado_<c>.csv`` (swing between the 2.5th and
+    97.5th percentiles, largest first). Parameters with a single value in the draws (e.g. the
+    effect-structure weights) are left out."""
+    from hecon.analysis import metamodel
+
+    c = model.country.key
+    w = model.country.wtp[0]
+    varying = [p for p in params.columns
+               if np.ptp(params[p].to_numpy(dtype=float)) > 0]
+    if not varying or len(params) < 10:
+        return {}
+    curves = metamodel.one_way(params[varying], w * dq - dc, outcome_names=[f"inmb_{w:g}"])
+    return {f"psa_oneway_{c}.csv": curves, f"psa_tornado_{c}.csv": metamodel.tornado(curves)}
 
 
 def structure_labels(model: DangerShockModel, design: Design) -> np.ndarray:
