@@ -70,3 +70,13 @@ def test_gp_likelihood_gradient_matches_finite_differences():
                      - _gp_nll(theta - h * e, xs, hs, y, grad=False)[0]) / (2 * h)
                     for e in np.eye(3)])
     assert g == pytest.approx(num, rel=1e-5, abs=1e-8)
+
+
+def test_evppi_r2_of_an_exact_small_scale_fit_is_one():
+    # voi.py `_fit_checks`: INB = 0.01 x exactly (total sum of squares about 0.01 < 1), so
+    # the regression explains everything: r2 = 1 - 0 / tss = 1, whatever the scale
+    from hecon.analysis.voi import evppi
+
+    x = np.random.default_rng(3).normal(size=200)
+    nb = np.column_stack([np.zeros(200), 0.01 * x])
+    assert evppi(nb, x, method="spline").r2 == pytest.approx([1.0], abs=1e-9)
