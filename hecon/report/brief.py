@@ -235,19 +235,25 @@ def _scenarios(folder: Path | None, s: dict[str, Any], key: str, cur: str) -> li
         return ["The scenarios did not run, so no structural choice has been tested against "
                 "the decision (hecon run --analyses scenarios)."]
     t = pd.read_csv(path)
-    total = len(t)
+    if "scenario" in t.columns:  # the base case's own rows (if the table has them) are no test
+        t = t[t["scenario"].astype(str) != "base case"]
+    names_all = set(t["scenario"].astype(str)) if "scenario" in t.columns else set()
     if "country" in t.columns:
         t = t[t["country"].astype(str) == str(key)]
     if t.empty:
         return ["No scenario was run for this country set."]
-    flips = []
+    several = "wtp" in t.columns and t["wtp"].nunique() > 1  # a row per threshold
+    flips: list[tuple[str, float, float]] = []
+    flipped: set[str] = set()
     for _, r in t.iterrows():
         w = float(r["wtp"])
         if (float(r["inmb"]) >= 0) != (_inmb(s, w) >= 0):
             what = str(r.get("description") or r["scenario"])
             flips.append((what, w, float(r["inmb"])))
-    n = len(t)
-    m = total - n
+            flipped.add(str(r["scenario"]))
+    names = set(t["scenario"].astype(str))
+    n = len(names)
+    m = len(names_all - names)
     others = ("" if m == 0 else " (the other scenario is for another country set)" if m == 1
               else f" (the other {m} scenarios are for other country sets)")
     if not flips:
@@ -255,11 +261,13 @@ def _scenarios(folder: Path | None, s: dict[str, Any], key: str, cur: str) -> li
                  f"None of the {n} scenarios run for this country set changes") +
                 f" the decision{others}."]
     w = flips[0][1]
+    where = "at the threshold shown" if several else f"at {_wtp(cur, w)}"
     lines = [("The one scenario run for this country set changes" if n == 1 else
-              f"{len(flips)} of the {n} scenarios run for this country set change") +
-             f" the decision{others}; net benefit per patient at {_wtp(cur, w)}:"]
-    for what, _, x in flips:
-        lines.append(f"{BULLET}{what.rstrip('.')}: {_money(cur, x)}")
+              f"{len(flipped)} of the {n} scenarios run for this country set change") +
+             f" the decision{others}; net benefit per patient {where}:"]
+    for what, wx, x in flips:
+        at = f" at {_wtp(cur, wx)}" if several else ""
+        lines.append(f"{BULLET}{what.rstrip('.')}: {_money(cur, x)}{at}")
     return lines
 
 

@@ -435,6 +435,9 @@ def finish(wb: Workbook) -> None:
                 "discount factors, counting weights (totals = Summary)"
     contents_sheet(wb, notes)
     for ws in wb.worksheets:
+        if ws.title == "Brief":  # its own setup: portrait, one page per country set
+            ws.oddFooter.center.text = "Page &P of &N"
+            continue
         print_setup(ws, TITLE_ROWS.get(ws.title))
         if ws.title in ("Trace", "Survival"):  # the charts only: one page
             ws.page_setup.fitToHeight = 1
