@@ -387,3 +387,14 @@ def test_write_briefs_writes_one_file_per_set(run_dir, texts, tmp_path):
     paths = write_briefs(folder, texts)
     assert sorted(p.name for p in paths) == [f"brief_{k}.md" for k in SETS]
     assert (folder / "brief_dk.md").read_text() == (run_dir / "brief_dk.md").read_text()
+
+
+def test_report_workbook_keeps_the_brief_page_setup(run_dir):
+    """The finished report workbook (page setup of every other sheet, Contents) leaves the
+    Brief's own setup: portrait, fitted to width, a page break between country sets."""
+    from openpyxl import load_workbook
+
+    ws = load_workbook(run_dir / "hecon_report.xlsx")["Brief"]
+    assert ws.page_setup.orientation == "portrait"
+    assert ws.page_setup.fitToWidth == 1
+    assert len(ws.row_breaks.brk) == len(SETS) - 1
