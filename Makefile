@@ -41,7 +41,7 @@ run: $(STAMP)
 
 test: $(STAMP_DEV)
 	$(BIN)/ruff check hecon tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check hecon tests benchmarks

@@ -114,7 +114,9 @@ def test_contents_links_every_sheet_and_chart(run_dir):
 def test_every_sheet_is_set_up_for_printing(run_dir):
     wb = load_workbook(run_dir / "hecon_report.xlsx")
     for ws in wb.worksheets:
-        assert ws.page_setup.orientation == "landscape", ws.title
+        # landscape, except the Brief: one portrait page per country set
+        assert ws.page_setup.orientation == ("portrait" if ws.title == "Brief"
+                                             else "landscape"), ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert ws.page_setup.fitToWidth == 1, ws.title
         assert "&P" in (ws.oddFooter.center.text or ""), ws.title
