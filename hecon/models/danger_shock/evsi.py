@@ -123,23 +123,33 @@ def run_evsi(model: Any, design: Design, results: Results, sizes: tuple[int, ...
     follow = costs_.get("study_follow_up_years", 3.0)
     simulate, what, arms = simulator(model, values, group, follow)
     names = list(results.strategies)
-    costs, qalys = results.outcome_matrix("cost"), results.outcome_matrix("qalys")
-    frames = []
-    for w in model.country.wtp:
-        t = ev.evsi_curve(w * qalys - costs, simulate, list(sizes), name=group)
-        if {"study_cost_per_patient", "study_fixed_cost"} <= set(costs_):
-            t = ev.enbs(t, costs_["study_cost_per_patient"], costs_["study_fixed_cost"],
-                        arms=arms, population=pop["discounted_patients"])
-        else:
-            t["evsi_population"] = t["evsi"] * pop["discounted_patients"]
-        t.insert(0, "wtp", w)
-        t.insert(1, "parameter", group)
-        frames.append(t)
-    out = pd.concat(frames, ignore_index=True)
+    out = _evsi_table(model, results, simulate, sizes, costs_, arms,
+                      pop["discounted_patients"], group, group)
     out["study"] = what
     out["parameter_label"] = model.table[group].description or group
     out["strategies"] = " vs ".join(names)
     return {f"evsi_{c}.csv": out}
+
+
+def _evsi_table(model: Any, results: Results, simulate: Any, sizes: tuple[int, ...],
+                costs_: dict[str, Any], arms: int, people: float, name: str,
+                parameter: str) -> pd.DataFrame:
+    """EVSI per person over ``sizes`` at each of the country's thresholds (regression
+    method on the PSA's net benefits), with ENBS when both study costs are given, else the
+    population EVSI (``people``: the discounted population)."""
+    costs, qalys = results.outcome_matrix("cost"), results.outcome_matrix("qalys")
+    frames = []
+    for w in model.country.wtp:
+        t = ev.evsi_curve(w * qalys - costs, simulate, list(sizes), name=name)
+        if {"study_cost_per_patient", "study_fixed_cost"} <= set(costs_):
+            t = ev.enbs(t, costs_["study_cost_per_patient"], costs_["study_fixed_cost"],
+                        arms=arms, population=people)
+        else:
+            t["evsi_population"] = t["evsi"] * people
+        t.insert(0, "wtp", w)
+        t.insert(1, "parameter", parameter)
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
 
 
 SUBGROUP_STUDY = "age_77_plus"
@@ -193,20 +203,8 @@ def run_evsi_subgroup(model: Any, sizes: tuple[int, ...], pop: dict[str, Any],
 
     share = subgroup_share(c, subgroup, inputs_dir)
     people = pop["discounted_patients"] * share
-    costs_ = study_costs(c, inputs_dir)
-    costs, qalys = results.outcome_matrix("cost"), results.outcome_matrix("qalys")
-    frames = []
-    for w in model.country.wtp:
-        t = ev.evsi_curve(w * qalys - costs, simulate, list(sizes), name=subgroup)
-        if {"study_cost_per_patient", "study_fixed_cost"} <= set(costs_):
-            t = ev.enbs(t, costs_["study_cost_per_patient"], costs_["study_fixed_cost"],
-                        arms=2, population=people)
-        else:
-            t["evsi_population"] = t["evsi"] * people
-        t.insert(0, "wtp", w)
-        t.insert(1, "parameter", "p_death_180_impella, p_death_180_soc")
-        frames.append(t)
-    out = pd.concat(frames, ignore_index=True)
+    out = _evsi_table(model, results, simulate, sizes, study_costs(c, inputs_dir), 2, people,
+                      subgroup, "p_death_180_impella, p_death_180_soc")
     out["subgroup"] = SUBGROUPS[subgroup]
     out["population_share"] = share
     out["study"] = (f"two-arm randomised trial in the subgroup ({SUBGROUPS[subgroup]}), n per "

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hecon.engine import Results
 from hecon.models.danger_shock.model import STRATEGY_NAMES, DangerShockModel
+from hecon.runner import clean  # noqa: F401 (the one JSON cleaner; re-exported)
 
 INTERVENTION, COMPARATOR = STRATEGY_NAMES
 # costs of the index admission (all paid within the 180-day acute phase, at time 0)
@@ -158,14 +157,3 @@ def results_frame(results: Results) -> pd.DataFrame:
     return results.to_frame()
 
 
-def clean(x: Any) -> Any:
-    """JSON-safe values (no NaN/inf, numpy scalars to Python)."""
-    if isinstance(x, dict):
-        return {str(k): clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [clean(v) for v in x]
-    if isinstance(x, (np.floating, float)):
-        return float(x) if math.isfinite(float(x)) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
