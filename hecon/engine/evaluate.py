@@ -69,7 +69,7 @@ def _strategies(strategies: Any) -> dict[str, Any]:
 
 
 def _slice(p: ParamView, lo: int, hi: int) -> ParamView:
-    return ParamView({k: v[lo:hi] for k, v in p.items()}, n=hi - lo)
+    return p.rows(lo, hi)
 
 
 def concat_outputs(parts: list[ModelOutput]) -> ModelOutput:

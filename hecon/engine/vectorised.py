@@ -188,17 +188,17 @@ def _propagate(P: dict[tuple[int, int], np.ndarray], m0: np.ndarray, n: int, T: 
                 continue
             # the running product starts from m0, so M[s, :, k] = ((m0 * p1) * p2) ... * pk,
             # the per-cycle path's own order of operations
-            steps = np.empty((n, T + 1))
-            steps[:, 0] = m0[:, s]
-            steps[:, 1:] = stay
-            np.cumprod(steps, axis=1, out=M[s])
+            M[s, :, 1:] = stay
+            np.cumprod(M[s], axis=1, out=M[s])
+        tmp = np.empty((n, T))
         for d in sinks:
-            inflow = np.zeros((n, T))
+            # M[d, :, k] = m0 + inflow_1 + ... + inflow_k, the running sum starting from m0
+            row = M[d, :, 1:]
+            row[:] = 0.0
             for (i, j), v in P.items():
                 if j == d and i != d:
-                    inflow += M[i, :, :-1] * v
-            np.cumsum(inflow, axis=1, out=M[d, :, 1:])
-            M[d, :, 1:] += m0[:, d:d + 1]
+                    row += np.multiply(M[i, :, :-1], v, out=tmp)
+            np.cumsum(M[d], axis=1, out=M[d])
         return M
     full = {key: np.broadcast_to(v, (n, T)) for key, v in P.items()}
     for k in range(T):
@@ -391,7 +391,7 @@ def run_vectorised(model: MarkovModel, p: ParamView, settings: Settings, keep_tr
         parts = []
         for lo in range(0, n, size):
             hi = min(lo + size, n)
-            sub = ParamView({k: v[lo:hi] for k, v in p.items()}, n=hi - lo)
+            sub = p.rows(lo, hi)
             part_start = start
             if isinstance(start, np.ndarray) and start.ndim == 2 and start.shape[0] == n:
                 part_start = start[lo:hi]
