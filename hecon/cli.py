@@ -113,8 +113,9 @@ def _analysis_options(p: argparse.ArgumentParser) -> None:
                    help="Sobol base sample size, a power of 2 (default 1024)")
     g.add_argument("--chunk-size", type=_chunk, default=10_000,
                    help="rows evaluated at once (bounds memory; default 10000)")
-    g.add_argument("--backend", choices=["inprocess", "processes", "dask"],
-                   default="inprocess", help="where chunks run (default in this process)")
+    g.add_argument("--backend", choices=["auto", "inprocess", "processes", "dask"],
+                   default="auto", help="where chunks run (default auto: both CPUs' worth of "
+                   "processes for designs of 4,000 rows or more, else this process)")
     g.add_argument("--workers", type=_positive, help="worker processes (processes/dask)")
     g.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
     g.add_argument("--quiet", action="store_true", help="no progress bars")

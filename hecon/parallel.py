@@ -20,10 +20,12 @@ multiprocessing code, a script that calls it must guard its entry point with
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
@@ -34,13 +36,17 @@ from hecon.engine.markov import ModelOutput
 from hecon.engine.results import Results
 from hecon.errors import HeconError, InputError
 
-BACKENDS = ("inprocess", "processes", "dask")
+BACKENDS = ("auto", "inprocess", "processes", "dask")
+#: the "auto" backend uses a process pool from this many rows on (and at least 2 CPUs): below
+#: it, starting workers costs more than it saves
+AUTO_MIN_ROWS = 4_000
 DASK_CONNECT_TIMEOUT = "10s"
 DASK_INSTALL_HINT = "pip install 'hecon[dask]'"
 
 ProgressFn = Callable[[int, int], None]
 
-_worker_model: Any = None  # the model of a "processes" worker, set once by _init_worker
+_pool: ProcessPoolExecutor | None = None  # the "processes" backend's pool, kept for reuse
+_pool_size = 0
 
 
 def _evaluate_chunk(model: Any, chunk: Design, keep_trace: bool) -> Results:
@@ -48,15 +54,38 @@ def _evaluate_chunk(model: Any, chunk: Design, keep_trace: bool) -> Results:
     return model.evaluate(chunk, keep_trace=keep_trace)
 
 
-def _init_worker(model: Any) -> None:
-    """Process-pool initializer: receive the model once per worker, not once per chunk."""
-    global _worker_model
-    _worker_model = model
+def shared_pool(workers: int) -> ProcessPoolExecutor:
+    """The process pool of ``workers`` spawned processes, started once and reused by every
+    later evaluation of the same size (a run's PSA, Sobol and subgroup designs pay the
+    workers' start-up once); closed when this process exits."""
+    global _pool, _pool_size
+    if _pool is None or _pool_size != workers:
+        close_pool()
+        _pool = ProcessPoolExecutor(max_workers=workers,
+                                    mp_context=multiprocessing.get_context("spawn"))
+        _pool_size = workers
+    return _pool
 
 
-def _evaluate_in_worker(chunk: Design, keep_trace: bool) -> Results:
-    """Process-pool task: one chunk with the worker's model."""
-    return _evaluate_chunk(_worker_model, chunk, keep_trace)
+def close_pool() -> None:
+    """Shut the shared process pool down (if one was started)."""
+    global _pool, _pool_size
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+    _pool, _pool_size = None, 0
+
+
+atexit.register(close_pool)
+
+
+def auto_backend(rows: int, chunk_size: int, workers: int | None) -> tuple[str, int]:
+    """Backend and chunk size of ``backend="auto"``: a process pool of ``workers`` (default:
+    the CPUs) with one chunk per worker when there are at least :data:`AUTO_MIN_ROWS` rows
+    and more than one worker; otherwise this process."""
+    n = int(workers or os.cpu_count() or 1)
+    if n < 2 or rows < AUTO_MIN_ROWS:
+        return "inprocess", chunk_size
+    return "processes", min(int(chunk_size), -(-rows // n))
 
 
 # ------------------------------------------------------------------------------- joining
@@ -127,9 +156,12 @@ def evaluate_design(
     ``model`` is anything with ``.evaluate(design, keep_trace=...) -> Results`` (picklable for
     the process and Dask backends). ``backend``:
 
+    * ``"auto"``: ``"processes"`` with one chunk per worker for a design of at least
+      :data:`AUTO_MIN_ROWS` rows on a machine with more than one CPU, else ``"inprocess"``
+      (:func:`auto_backend`);
     * ``"inprocess"`` (default): chunks one after another in this process;
     * ``"processes"``: a local process pool (spawn) of ``workers`` processes, default the
-      number of CPUs (never more than the number of chunks);
+      number of CPUs, kept and reused by later calls (:func:`shared_pool`);
     * ``"dask"``: a Dask cluster, needs ``pip install 'hecon[dask]'``. ``scheduler`` is a
       scheduler address (``"tcp://host:8786"``; the workers need hecon installed), or None
       for a local cluster of ``workers`` processes (default 2), started and closed here.
@@ -148,6 +180,8 @@ def evaluate_design(
         raise InputError(f"a scheduler address is for the dask backend, not {backend!r}")
     if design.n < 1:
         raise InputError("the design has no rows to evaluate")
+    if backend == "auto":
+        backend, chunk_size = auto_backend(design.n, int(chunk_size), workers)
     chunks = list(design.chunks(int(chunk_size)))  # views: no copy of the design
     total = design.n
     parts: list[Results] = []
@@ -176,20 +210,21 @@ def _whole(x: Any) -> bool:
 def _processes(model: Any, chunks: list[Design], keep_trace: bool,
                workers: int | None) -> Iterator[Results]:
     """Chunks on a local spawn process pool; results yielded in row order."""
-    n = min(int(workers or os.cpu_count() or 1), len(chunks))
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(model,))
+    pool = shared_pool(int(workers or os.cpu_count() or 1))
+    futures: list[Future[Results]] = [pool.submit(_evaluate_chunk, model, c, keep_trace)
+                                      for c in chunks]
     ok = False
     try:
-        futures: list[Future[Results]] = [
-            pool.submit(_evaluate_in_worker, c, keep_trace) for c in chunks
-        ]
         for f in futures:  # in row order
             yield f.result()
         ok = True
+    except BrokenProcessPool:
+        close_pool()  # a worker died: the next call starts a fresh pool
+        raise
     finally:
-        # on an error (or an abandoned generator) drop the chunks not yet started
-        pool.shutdown(wait=True, cancel_futures=not ok)
+        if not ok:  # on an error (or an abandoned generator) drop the chunks not yet started
+            for f in futures:
+                f.cancel()
 
 
 def _dask(model: Any, chunks: list[Design], keep_trace: bool, workers: int | None,

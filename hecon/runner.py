@@ -50,7 +50,7 @@ class Options:
     gsa_method: str = "sobol"
     morris_trajectories: int = 100
     chunk_size: int = 10_000
-    backend: str = "inprocess"
+    backend: str = "auto"
     workers: int | None = None
     scheduler: str | None = None
     wtp_points: int = 101

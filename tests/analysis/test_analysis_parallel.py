@@ -68,6 +68,29 @@ def test_processes(case):
     check_progress(seen, 500)
 
 
+def test_process_pool_is_reused_and_auto_splits_large_designs(case, monkeypatch):
+    """Two designs through "processes" share one pool; "auto" takes the pool with one chunk
+    per worker from AUTO_MIN_ROWS rows on (here lowered to the test design's size) and stays
+    in this process below it or with one worker; results are the same bits every way."""
+    import hecon.parallel as par
+
+    model, design, ref = case
+    evaluate_design(model, design, chunk_size=1000, backend="processes", workers=2)
+    pool = par._pool
+    assert pool is not None and par._pool_size == 2
+    monkeypatch.setattr(par, "AUTO_MIN_ROWS", N)
+    seen, cb = progress_log()
+    r = evaluate_design(model, design, backend="auto", workers=2, progress=cb)
+    same(r, ref)
+    assert par._pool is pool  # reused, not restarted
+    assert [d for d, _ in seen] == [N // 2, N]  # one chunk per worker
+    assert par.auto_backend(N - 1, 10_000, 2) == ("inprocess", 10_000)
+    assert par.auto_backend(N, 10_000, 1) == ("inprocess", 10_000)
+    assert par.auto_backend(10 * N, 3_000, 2) == ("processes", 3_000)  # chunk bound kept
+    par.close_pool()
+    assert par._pool is None
+
+
 def test_dask_local_cluster(case):
     pytest.importorskip("dask.distributed")
     model, design, ref = case
