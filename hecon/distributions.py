@@ -7,6 +7,7 @@ to parameter values through ``ppf``. Method-of-moments helpers convert a mean an
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -33,21 +34,7 @@ class Dist:
         return dict(self.params)
 
     def _frozen(self):
-        p = self.p
-        if self.kind == "beta":
-            return stats.beta(p["alpha"], p["beta"])
-        if self.kind == "gamma":
-            return stats.gamma(p["shape"], scale=p["scale"])
-        if self.kind == "lognormal":
-            return stats.lognorm(p["sdlog"], scale=math.exp(p["meanlog"]))
-        if self.kind == "normal":
-            return stats.norm(p["mean"], p["sd"])
-        if self.kind == "uniform":
-            return stats.uniform(p["min"], p["max"] - p["min"])
-        if self.kind == "triangular":
-            width = p["max"] - p["min"]
-            return stats.triang((p["mode"] - p["min"]) / width, loc=p["min"], scale=width)
-        raise DistributionError(f"no frozen distribution for {self.kind}")
+        return _freeze(self.kind, self.params)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF, vectorised over ``u``."""
@@ -80,6 +67,28 @@ class Dist:
             return "fixed"
         args = ", ".join(f"{k}={v:.6g}" for k, v in self.params)
         return f"{self.kind}({args})"
+
+
+@functools.lru_cache(maxsize=4096)
+def _freeze(kind: str, params: tuple[tuple[str, float], ...]):  # noqa: ANN202 - scipy frozen
+    """The scipy frozen distribution, built once per (kind, parameters): building one formats
+    its documentation, which costs milliseconds, and parameter tables are read many times
+    (every scenario of a run); a frozen distribution is stateless, so sharing it is safe."""
+    p = dict(params)
+    if kind == "beta":
+        return stats.beta(p["alpha"], p["beta"])
+    if kind == "gamma":
+        return stats.gamma(p["shape"], scale=p["scale"])
+    if kind == "lognormal":
+        return stats.lognorm(p["sdlog"], scale=math.exp(p["meanlog"]))
+    if kind == "normal":
+        return stats.norm(p["mean"], p["sd"])
+    if kind == "uniform":
+        return stats.uniform(p["min"], p["max"] - p["min"])
+    if kind == "triangular":
+        width = p["max"] - p["min"]
+        return stats.triang((p["mode"] - p["min"]) / width, loc=p["min"], scale=width)
+    raise DistributionError(f"no frozen distribution for {kind}")
 
 
 def make(kind: str, **params: float) -> Dist:

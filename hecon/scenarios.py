@@ -15,6 +15,7 @@ given twice is an error (YAML would silently keep the last); nothing is ignored 
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 import os
@@ -71,6 +72,11 @@ def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
+#: parsed YAML by file text: the same file is read many times in a run (every scenario builds
+#: its model from the country sets file), and parsing, not reading, is what costs
+_PARSED: dict[str, Any] = {}
+
+
 def load_yaml(path: str | Path, what: str = "YAML file") -> Any:
     """Read a YAML file safely (no object construction, duplicate keys and aliases refused,
     at most 1 MiB); every problem is an :class:`InputError` naming the file (and line)."""
@@ -88,8 +94,14 @@ def load_yaml(path: str | Path, what: str = "YAML file") -> Any:
     except OSError as exc:
         raise InputError(f"cannot read {what} ({exc.strerror or type(exc).__name__})",
                          file=file) from None
+    cached = _PARSED.get(text)
+    if cached is not None:
+        return copy.deepcopy(cached)
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506  (a SafeLoader subclass)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506  (a SafeLoader subclass)
+        if len(_PARSED) < 512:
+            _PARSED[text] = copy.deepcopy(data)
+        return data
     except _AliasRefused as exc:
         raise InputError(f"line {exc.line}: a YAML alias (*name) is not accepted; write the "
                          "value out", file=file) from None
