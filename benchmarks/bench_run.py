@@ -7,7 +7,9 @@ once, in the outermost phase running), share of the total. Then, in
 the same process and on the same draws, the plain-numpy flagship kernel of
 ``benchmarks/flagship_numpy.py`` (hand-specialised and matrix form) and the engine on the same
 PSA, so that the engine's cost per draw and the command's cost per draw can be read against the
-kernel's. Peak resident memory of the process is printed at the end.
+kernel's. Peak resident memory of the process is printed at the end, then the time and peak
+resident memory of a fresh process evaluating 100,000 PSA draws in chunks of 10,000
+(``--memory-draws``; issue 11's limit is 2 GiB).
 
 Usage::
 
@@ -151,12 +153,40 @@ def psa_per_draw(small: int, large: int, out: Path) -> float:
     return (times[1] - times[0]) / (large - small)
 
 
+MEMORY_SCRIPT = """
+import resource, sys, time
+from hecon.design import Design
+from hecon.models.danger_shock.config import ModelConfig
+from hecon.models.danger_shock.model import DangerShockModel
+from hecon.parallel import evaluate_design
+model = DangerShockModel.build(ModelConfig(country="dk"))
+design = Design.psa(model.table, int(sys.argv[1]), seed=1)
+t0 = time.perf_counter()
+r = evaluate_design(model, design, chunk_size=10_000, backend="inprocess")
+sec = time.perf_counter() - t0
+print(sec, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def memory(draws: int) -> tuple[float, float]:
+    """Seconds and peak resident memory (MiB) of a fresh process evaluating ``draws`` PSA
+    draws of the Danish set in chunks of 10,000 (issue 11: 100,000 draws under 2 GiB)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(draws)], check=True,
+                          capture_output=True, text=True)
+    sec, peak = (float(x) for x in done.stdout.split())
+    return sec, peak
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, default=10_000)
     ap.add_argument("--sobol-n", type=int, default=1_024)
     ap.add_argument("--out", type=Path, default=None, help="run folder (default: a temp dir)")
     ap.add_argument("--quick", action="store_true", help="1,000 draws, Sobol N = 128")
+    ap.add_argument("--memory-draws", type=int, default=100_000,
+                    help="draws of the memory check in a fresh process (0: skip)")
     a = ap.parse_args()
     draws, sobol_n = (1_000, 128) if a.quick else (a.draws, a.sobol_n)
     tmp = Path(tempfile.mkdtemp(prefix="hecon_bench_"))
@@ -185,6 +215,10 @@ def main() -> None:
           f"{per / (base / draws) / 2:.1f}x the hand-specialised kernel per draw and country")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nPeak resident memory of this process: {peak:,.0f} MiB")
+    if a.memory_draws:
+        sec, mib = memory(a.memory_draws)
+        print(f"{a.memory_draws:,} PSA draws (Danish set, chunks of 10,000, one process): "
+              f"{sec:.1f} s, peak resident memory {mib:,.0f} MiB (limit 2,048)")
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ ENGINE = tuple(
     f"hecon/engine/{m}.py"
     for m in (
         "accumulate", "counting", "discount", "evaluate", "markov", "matrices", "params",
-        "psm", "rates", "results", "settings", "states", "strategy", "tree",
+        "psm", "rates", "results", "settings", "states", "strategy", "tree", "vectorised",
     )
 )
 
