@@ -141,7 +141,7 @@ def _transitions(model: MarkovModel, cp: ColumnParams, ctx: Any, n: int, T: int
         comp = [dst for dst, v in items if v is C]
         if len(comp) > 1:
             raise _Invalid
-        total: Any = np.zeros((1, 1))
+        total: Any = None
         for dst, v in items:
             if v is C:
                 continue
@@ -152,15 +152,19 @@ def _transitions(model: MarkovModel, cp: ColumnParams, ctx: Any, n: int, T: int
                 raise _Invalid
             key = (i, pos[dst])
             P[key] = P[key] + val if key in P else val
-            total = total + val
+            total = val if total is None else total + val
+        if total is None:  # the complement alone
+            total = np.zeros((1, 1))
         if comp:
             rest = 1.0 - total
-            if not rest.min() >= -ROUNDING:
+            low = rest.min()
+            if not low >= -ROUNDING:
                 raise _Invalid
             if src in dead and comp[0] not in dead and rest.max() > 0:
                 raise _Invalid
             key = (i, pos[comp[0]])
-            rest = np.where(rest < 0, 0.0, rest)
+            if low < 0:  # rounding below 0 counts as 0, as on the per-cycle path
+                rest = np.where(rest < 0, 0.0, rest)
             P[key] = P[key] + rest if key in P else rest
         elif not np.abs(total - 1.0).max() <= TOL:
             raise _Invalid
