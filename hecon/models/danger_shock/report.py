@@ -8,6 +8,7 @@ import pandas as pd
 
 from hecon.engine import Results
 from hecon.models.danger_shock.model import STRATEGY_NAMES, DangerShockModel
+from hecon.progress import Progress, silent
 from hecon.runner import clean  # noqa: F401 (the one JSON cleaner; re-exported)
 
 INTERVENTION, COMPARATOR = STRATEGY_NAMES
@@ -88,7 +89,7 @@ def summarise(model: DangerShockModel, results: Results, sample: int = 0) -> dic
     }
 
 
-def summary_extras(model: DangerShockModel) -> dict[str, Any]:
+def summary_extras(model: DangerShockModel, progress: Progress = silent) -> dict[str, Any]:
     """Extra blocks of one country set's summary after :func:`summarise`: ``validation``
     (modelled against every published survival figure,
     :mod:`hecon.models.danger_shock.validation`) and ``subgroups`` (age under 77 / 77 or over,
@@ -97,7 +98,8 @@ def summary_extras(model: DangerShockModel) -> dict[str, Any]:
     from hecon.models.danger_shock.subgroups import run_subgroups
     from hecon.models.danger_shock.validation import validation_records
 
-    return {"validation": validation_records(model), "subgroups": run_subgroups(model)}
+    return {"validation": validation_records(model),
+            "subgroups": run_subgroups(model, progress=progress)}
 
 
 def base_case_table(summary: dict[str, Any]) -> pd.DataFrame:

@@ -103,7 +103,7 @@ def run_base(
             continue
         res = model.base_case()
         summ = summarise(model, res)
-        summ.update(summary_extras(model))
+        summ.update(summary_extras(model, progress=opts.progress))
         extra[f"validation_{model.country.key}.csv"] = pd.DataFrame(summ["validation"])
         if isinstance(summ.get("subgroups"), dict):
             from hecon.models.danger_shock.subgroups import subgroup_table

@@ -20,6 +20,7 @@ from hecon.errors import InputError
 from hecon.models.danger_shock.inputs import default_inputs_dir
 from hecon.models.danger_shock.model import DangerShockModel, _unit_kind
 from hecon.parameters import Parameter, ParameterTable
+from hecon.progress import Progress, silent
 
 SEP = "__"
 SUBGROUPS = {  # name -> label a reader sees
@@ -99,14 +100,21 @@ def subgroup_block(model: DangerShockModel, draws: int = PSA_DRAWS,
 
 
 def run_subgroups(model: DangerShockModel, draws: int = PSA_DRAWS, seed: int = 20240404,
-                  inputs_dir: Path | None = None) -> dict[str, Any]:
+                  inputs_dir: Path | None = None, progress: Progress = silent
+                  ) -> dict[str, Any]:
     """Every subgroup of one country set: ``{"note": ..., "psa_draws": n, <name>: block}``."""
     blocks: dict[str, Any] = {"note": NOTE, "psa_draws": draws}
-    for name, ov in load_overrides(inputs_dir).items():
-        sub = subgroup_model(model, ov)
-        blocks[name] = {"label": SUBGROUPS[name],
-                        "replaced": {k: float(p.value) for k, p in ov.items()},
-                        **subgroup_block(sub, draws, seed)}
+    overrides = load_overrides(inputs_dir)
+    bar = progress(f"Subgroups {model.country.key.upper()}", len(overrides), unit="subgroup")
+    try:
+        for name, ov in overrides.items():
+            sub = subgroup_model(model, ov)
+            blocks[name] = {"label": SUBGROUPS[name],
+                            "replaced": {k: float(p.value) for k, p in ov.items()},
+                            **subgroup_block(sub, draws, seed)}
+            bar.update(1)
+    finally:
+        bar.close()
     return blocks
 
 
