@@ -353,27 +353,43 @@ def _spline_fit(x: np.ndarray, y: np.ndarray, knots: int, name: str | None) -> _
     return _Fit(g, [w], [sigma[j] * h[j] for j in range(y.shape[1])], edf, shared=True)
 
 
+_EXP_FLOOR = 700.0  # exp(-700) ~ 1e-304: smaller kernel values are rounded up to it (see below)
+
+
 def _sqexp(a: np.ndarray, b: np.ndarray, ell: np.ndarray) -> np.ndarray:
-    return np.exp(-cdist(a / ell, b / ell, "sqeuclidean"))
+    # squared scaled distances beyond 700 give kernel values below 1e-304, which are set to
+    # exp(-700) instead of underflowing slowly into subnormal numbers (an absolute change
+    # below 1e-304 in entries of order 1)
+    r2 = cdist(a / ell, b / ell, "sqeuclidean")
+    np.minimum(r2, _EXP_FLOOR, out=r2)
+    np.negative(r2, out=r2)
+    return np.exp(r2, out=r2)
 
 
 def _gp_nll(theta: np.ndarray, xs: np.ndarray, hs: np.ndarray, y: np.ndarray,
             grad: bool = True) -> tuple[float, np.ndarray]:
     """Negative profile log marginal likelihood per draw (sigma_f^2 and the linear mean's
-    coefficients profiled out) of theta = (log l_1..m, log eta), and its gradient."""
+    coefficients profiled out) of theta = (log l_1..m, log eta), and its analytic gradient
+    (with ``grad``; zeros otherwise). One Cholesky factorisation per call; with ``grad``
+    also the inverse from it (the trace terms need K^-1 in full)."""
     s, m = xs.shape
     ell, eta = np.exp(theta[:m]), float(np.exp(theta[m]))
     fail = (np.inf, np.zeros_like(theta))
     c = _sqexp(xs, xs, ell)
-    k = c + eta * np.eye(s)
-    low, info = lapack.dpotrf(k, lower=1, clean=1)
+    k = c.copy()
+    k.flat[::s + 1] += eta
+    # k is symmetric, so its transpose (Fortran order) is factorised in place
+    low, info = lapack.dpotrf(k.T, lower=1, clean=1, overwrite_a=1)
     if info != 0:
         return fail
+    logdet = 2 * float(np.log(np.diag(low)).sum())
     if grad:
         kinv, info = lapack.dpotri(low, lower=1)
         if info != 0:
             return fail
-        kinv = np.tril(kinv) + np.tril(kinv, -1).T
+        # dpotri fills the lower triangle (the upper is 0, cleaned by dpotrf): mirror it
+        kinv += kinv.T
+        kinv.flat[::s + 1] *= 0.5
         kih, kiy = kinv @ hs, kinv @ y
     else:
         sol, info = lapack.dpotrs(low, np.column_stack([hs, y]), lower=1)
@@ -383,18 +399,18 @@ def _gp_nll(theta: np.ndarray, xs: np.ndarray, hs: np.ndarray, y: np.ndarray,
     quad = float((y - hs @ beta) @ alpha)
     if not quad > 0:
         return fail
-    logdet = 2 * float(np.log(np.diag(low)).sum())
     nll = (0.5 * s * math.log(quad / s) + 0.5 * logdet) / s
     if not grad:
         return nll, np.zeros_like(theta)
     # d nll = 1/2 tr(W dK), W = K^-1 - s alpha alpha' / quad (beta, sigma_f^2 by envelope)
-    w = kinv - (s / quad) * np.outer(alpha, alpha)
-    v = w * c
+    ge = 0.5 * eta * (float(np.trace(kinv)) - (s / quad) * float(alpha @ alpha))
+    w = kinv
+    w -= (s / quad) * np.outer(alpha, alpha)
+    v = np.multiply(w, c, out=w)
     rs = v.sum(axis=1)
     # dK/dlog l_d = C * 2 (x_id - x_jd)^2 / l_d^2, and
     # sum_ij V_ij (x_i - x_j)^2 = 2 sum_i x_i^2 rs_i - 2 x'V x
     gl = (2 * (xs**2 * rs[:, None]).sum(axis=0) - 2 * (xs * (v @ xs)).sum(axis=0)) / ell**2
-    ge = 0.5 * eta * float(np.trace(w))
     return nll, np.concatenate([gl, [ge]]) / s
 
 
@@ -449,15 +465,21 @@ def _gp_fit(x: np.ndarray, y: np.ndarray, points: int, inducing: int,
             # v = L'a turn it into a ridge penalty |v|^2 on the basis k(x, Z) L^-T
             czz = _sqexp(ind, ind, ell) + 1e-8 * np.eye(ind.shape[0])
             low = linalg.cholesky(czz, lower=True)
-            kb = linalg.solve_triangular(low, _sqexp(ind, xs, ell), lower=True).T
+            # the (q, n) arrays are kept as rows (transposed), each product then runs on
+            # contiguous memory: kbt = L^-1 k(Z, x), solved in place
+            kbt = linalg.solve_triangular(low, _sqexp(xs, ind, ell).T, lower=True,
+                                          overwrite_b=True, check_finite=False)
             # the linear mean is unpenalised, so the ridge acts on the kernel basis with the
             # linear part projected out: kt = U diag(s) V' gives directions U, penalty 1/s^2
-            kt = kb - qh @ (qh.T @ kb)
-            s2, v = np.linalg.eigh(kt.T @ kt)
+            kbt -= (kbt @ qh) @ qh.T
+            s2, v = np.linalg.eigh(kbt @ kbt.T)
             ok = s2 > s2.max() * 1e-10
-            u = kt @ (v[:, ok] / np.sqrt(s2[ok]))
-            w = np.hstack([qh, u])
-            d = np.concatenate([np.zeros(qh.shape[1]), 1 / s2[ok]])
+            p = qh.shape[1]
+            wt = np.empty((p + int(ok.sum()), n))
+            wt[:p] = qh.T
+            np.matmul((v[:, ok] / np.sqrt(s2[ok])).T, kbt, out=wt[p:])
+            w = wt.T  # [qh, u] with u = kt V diag(1/s)
+            d = np.concatenate([np.zeros(p), 1 / s2[ok]])
         gj, hj, edf, sigma = _gcv(w, d, yj)
         g[:, j] = gj[:, 0]
         ws.append(w)
