@@ -307,6 +307,36 @@ class _Fit:
     shared: bool
 
 
+class _KernelBasis:
+    """The GP's orthonormal basis W = [Q, K' A] (n, p + r) kept in factors: Q (n, p) the
+    orthonormal linear mean, K (q, n) the whitened, projected kernel rows and A (q, r) their
+    mixing, so that W is never formed (products with it cost two thin products with K).
+    Supports ``W @ z``, ``W.T @ y`` and ``W.shape``, as an array would."""
+
+    def __init__(self, q: np.ndarray, k: np.ndarray, a: np.ndarray) -> None:
+        self.q, self.k, self.a = q, k, a
+        self.shape = (q.shape[0], q.shape[1] + a.shape[1])
+
+    def __matmul__(self, z: np.ndarray) -> np.ndarray:
+        p = self.q.shape[1]
+        return self.q @ z[:p] + self.k.T @ (self.a @ z[p:])
+
+    @property
+    def T(self) -> _KernelBasisT:  # noqa: N802 (as numpy's transpose)
+        return _KernelBasisT(self)
+
+
+class _KernelBasisT:
+    """Transpose of a :class:`_KernelBasis`: ``W.T @ y`` = [Q'y; A'(K y)]."""
+
+    def __init__(self, w: _KernelBasis) -> None:
+        self.w = w
+
+    def __matmul__(self, y: np.ndarray) -> np.ndarray:
+        w = self.w
+        return np.concatenate([w.q.T @ y, w.a.T @ (w.k @ y)])
+
+
 def _gcv(w: np.ndarray, d: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
     """Penalised fit of every column of y on the orthonormal basis w (n, r) whose directions
     are penalised with eigenvalues d (r,) >= 0 (0: unpenalised): fitted = w diag(h) w'y with
@@ -479,12 +509,9 @@ def _gp_fit(x: np.ndarray, y: np.ndarray, points: int, inducing: int,
             kbt -= (kbt @ qh) @ qh.T
             s2, v = np.linalg.eigh(kbt @ kbt.T)
             ok = s2 > s2.max() * 1e-10
-            p = qh.shape[1]
-            wt = np.empty((p + int(ok.sum()), n))
-            wt[:p] = qh.T
-            np.matmul((v[:, ok] / np.sqrt(s2[ok])).T, kbt, out=wt[p:])
-            w = wt.T  # [qh, u] with u = kt V diag(1/s)
-            d = np.concatenate([np.zeros(p), 1 / s2[ok]])
+            # W = [qh, u] with u = kt V diag(1/s), kept in factors
+            w = _KernelBasis(qh, kbt, v[:, ok] / np.sqrt(s2[ok]))
+            d = np.concatenate([np.zeros(qh.shape[1]), 1 / s2[ok]])
         gj, hj, edf, sigma = _gcv(w, d, yj)
         g[:, j] = gj[:, 0]
         ws.append(w)
