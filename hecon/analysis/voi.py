@@ -72,6 +72,7 @@ EVPPI
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -539,6 +540,20 @@ def _fit_loss(g: np.ndarray) -> float:
 
 
 # ------------------------------------------------------------------------------- EVPPI
+def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
+    """One BLAS thread while a smoother is fitted, when the optional ``threadpoolctl`` is
+    installed (otherwise nothing changes). The fits are many products of 500 x 500 and
+    10,000 x 300 matrices, which gain little from a second thread on an idle machine and lose
+    10x or more to OpenBLAS threads waiting for each other on a loaded one (the flagship's
+    EVPPI table on 2 busy cores: 214 s with 2 BLAS threads, 20 s with one;
+    benchmarks/bench_voi.py). The results are the same up to rounding."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 @dataclass
 class EvppiResult:
     """EVPPI of one parameter or group per person, with its standard error and checks of the
@@ -620,10 +635,11 @@ def evppi(
         return EvppiResult(0.0, 0.0, np.zeros(c), chosen, n, np.zeros(c), np.zeros((10, c)), 0.0)
     y = a[:, 1:] - a[:, :1]
     rng = np.random.default_rng(seed)
-    if chosen == "spline":
-        fit = _spline_fit(xa, y, knots, name)
-    else:
-        fit = _gp_fit(xa, y, gp_points, gp_inducing, rng, name)
+    with _one_blas_thread():
+        if chosen == "spline":
+            fit = _spline_fit(xa, y, knots, name)
+        else:
+            fit = _gp_fit(xa, y, gp_points, gp_inducing, rng, name)
     g = fit.g
     value = _fit_loss(g)
     resid = y - g
@@ -699,8 +715,9 @@ def evppi_wtp(
     dc, de = c_[:, 1:] - c_[:, :1], e_[:, 1:] - e_[:, :1]
     y = np.column_stack([de, dc])
     rng = np.random.default_rng(seed)
-    fit = (_spline_fit(xa, y, knots, name) if chosen == "spline"
-           else _gp_fit(xa, y, gp_points, gp_inducing, rng, name))
+    with _one_blas_thread():
+        fit = (_spline_fit(xa, y, knots, name) if chosen == "spline"
+               else _gp_fit(xa, y, gp_points, gp_inducing, rng, name))
     corr = _resid_corr(y - fit.g)
     cols_of = np.concatenate([np.arange(c), np.arange(c)])
     rows = []

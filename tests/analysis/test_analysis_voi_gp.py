@@ -131,3 +131,31 @@ def test_faster_gp_fit_gives_the_same_evppi_as_the_tighter_search(case, monkeypa
     for r in (new, old):
         assert abs(r.value - truth) < 4 * np.sqrt(r.se**2 + mc_error(g) ** 2 + truth_se**2)
     assert new_calls <= old_calls
+
+
+def test_fits_run_on_one_blas_thread_when_threadpoolctl_is_installed(monkeypatch):
+    # an installed threadpoolctl is asked for one BLAS thread around each fit (GP and spline,
+    # evppi and evppi_wtp); without it the fits run as before with the same value
+    import contextlib
+    import sys
+    import types
+
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.normal(size=(n, 2))
+    nb = np.column_stack([np.zeros(n), 50 + 300 * x[:, 0] * x[:, 1] + 100 * rng.normal(size=n)])
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import fails: not installed
+    plain = [voi.evppi(nb, x, "gp").value, voi.evppi(nb, x[:, 0], "spline").value]
+    asked = []
+
+    def threadpool_limits(limits=None, user_api=None):
+        asked.append((limits, user_api))
+        return contextlib.nullcontext()
+
+    fake = types.ModuleType("threadpoolctl")
+    fake.threadpool_limits = threadpool_limits
+    monkeypatch.setitem(sys.modules, "threadpoolctl", fake)
+    limited = [voi.evppi(nb, x, "gp").value, voi.evppi(nb, x[:, 0], "spline").value]
+    voi.evppi_wtp(np.zeros((n, 2)), nb, x[:, 0], [1.0])
+    assert asked == [(1, "blas")] * 3
+    assert limited == pytest.approx(plain, rel=1e-12)
