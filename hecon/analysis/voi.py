@@ -81,7 +81,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from scipy import linalg, optimize
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 from scipy.spatial.distance import cdist
 
 from hecon.errors import InputError
@@ -507,7 +507,8 @@ def _gp_fit(x: np.ndarray, y: np.ndarray, points: int, inducing: int,
                                           overwrite_b=True, check_finite=False)
             # the linear mean is unpenalised, so the ridge acts on the kernel basis with the
             # linear part projected out: kt = U diag(s) V' gives directions U, penalty 1/s^2
-            kbt -= (kbt @ qh) @ qh.T
+            # kbt -= (kbt qh) qh' in place (one BLAS call; kbt is Fortran-ordered)
+            kbt = blas.dgemm(-1.0, kbt @ qh, qh, beta=1.0, c=kbt, trans_b=1, overwrite_c=1)
             s2, v = np.linalg.eigh(kbt @ kbt.T)
             ok = s2 > s2.max() * 1e-10
             # W = [qh, u] with u = kt V diag(1/s), kept in factors
