@@ -398,15 +398,17 @@ def _sqexp(a: np.ndarray, b: np.ndarray, ell: np.ndarray) -> np.ndarray:
 
 
 def _gp_nll(theta: np.ndarray, xs: np.ndarray, hs: np.ndarray, y: np.ndarray,
-            grad: bool = True) -> tuple[float, np.ndarray]:
+            grad: bool = True, c: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Negative profile log marginal likelihood per draw (sigma_f^2 and the linear mean's
     coefficients profiled out) of theta = (log l_1..m, log eta), and its analytic gradient
     (with ``grad``; zeros otherwise). One Cholesky factorisation per call; with ``grad``
-    also the inverse from it (the trace terms need K^-1 in full)."""
+    also the inverse from it (the trace terms need K^-1 in full). ``c``: the correlation
+    matrix of xs at theta's length scales, if already computed (it is not modified)."""
     s, m = xs.shape
     ell, eta = np.exp(theta[:m]), float(np.exp(theta[m]))
     fail = (np.inf, np.zeros_like(theta))
-    c = _sqexp(xs, xs, ell)
+    if c is None:
+        c = _sqexp(xs, xs, ell)
     k = c.copy()
     k.flat[::s + 1] += eta
     # k is symmetric, so its transpose (Fortran order) is factorised in place
@@ -461,7 +463,11 @@ def _gp_hyper(xs: np.ndarray, hs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray
     m = xs.shape[1]
     starts = [np.concatenate([np.full(m, math.log(le)), [math.log(eta)]])
               for le in (0.5, 1.0, 2.0, 5.0) for eta in (0.01, 0.1, 1.0, 10.0)]
-    vals = [_gp_nll(t, xs, hs, y, grad=False)[0] for t in starts]
+    vals = []
+    for i, t in enumerate(starts):
+        if i % 4 == 0:  # one correlation matrix per length scale, shared by 4 noise ratios
+            c = _sqexp(xs, xs, np.exp(t[:m]))
+        vals.append(_gp_nll(t, xs, hs, y, grad=False, c=c)[0])
     theta0 = starts[int(np.argmin(vals))]
     bounds = [_LOG_ELL] * m + [_LOG_ETA]
     # the objective is per draw: ftol x the number of draws is in log-likelihood units

@@ -51,6 +51,13 @@ def test_gp_nll_equals_dense_formula(m):
         assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
         assert got_nograd == pytest.approx(want, rel=1e-9, abs=1e-9)
         assert not zero.any()
+        # the grid's shortcut: the correlation matrix passed in (and left unchanged)
+        c = voi._sqexp(xs, xs, np.exp(theta[:m]))
+        c0 = c.copy()
+        for grad in (False, True):
+            assert voi._gp_nll(theta, xs, hs, y, grad, c=c)[0] == pytest.approx(want, rel=1e-9,
+                                                                                abs=1e-9)
+        assert np.array_equal(c, c0)
 
 
 @pytest.mark.parametrize("m", [1, 3, 6])
