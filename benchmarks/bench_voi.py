@@ -17,8 +17,11 @@ Usage::
     python benchmarks/bench_voi.py [--draws 10000] [--cache /tmp/hecon_bench_voi.pkl]
                                    [--se-draws 200] [--skip-table]
 
-Timings depend on the machine and its load (``uptime`` is printed); compare before/after on
-the same machine.
+Timings depend on the machine and its load (the load average is printed); compare
+before/after on the same machine. On a loaded machine the number of BLAS threads dominates
+(OpenBLAS threads waiting for each other on 500 x 500 products): ``OPENBLAS_NUM_THREADS=1``
+compares code changes without that effect; ``voi`` itself asks for one thread when the
+optional ``threadpoolctl`` is installed.
 """
 
 from __future__ import annotations
