@@ -72,6 +72,7 @@ EVPPI
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from scipy import linalg, optimize
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 from scipy.spatial.distance import cdist
 
 from hecon.errors import InputError
@@ -307,6 +308,36 @@ class _Fit:
     shared: bool
 
 
+class _KernelBasis:
+    """The GP's orthonormal basis W = [Q, K' A] (n, p + r) kept in factors: Q (n, p) the
+    orthonormal linear mean, K (q, n) the whitened, projected kernel rows and A (q, r) their
+    mixing, so that W is never formed (products with it cost two thin products with K).
+    Supports ``W @ z``, ``W.T @ y`` and ``W.shape``, as an array would."""
+
+    def __init__(self, q: np.ndarray, k: np.ndarray, a: np.ndarray) -> None:
+        self.q, self.k, self.a = q, k, a
+        self.shape = (q.shape[0], q.shape[1] + a.shape[1])
+
+    def __matmul__(self, z: np.ndarray) -> np.ndarray:
+        p = self.q.shape[1]
+        return self.q @ z[:p] + self.k.T @ (self.a @ z[p:])
+
+    @property
+    def T(self) -> _KernelBasisT:  # noqa: N802 (as numpy's transpose)
+        return _KernelBasisT(self)
+
+
+class _KernelBasisT:
+    """Transpose of a :class:`_KernelBasis`: ``W.T @ y`` = [Q'y; A'(K y)]."""
+
+    def __init__(self, w: _KernelBasis) -> None:
+        self.w = w
+
+    def __matmul__(self, y: np.ndarray) -> np.ndarray:
+        w = self.w
+        return np.concatenate([w.q.T @ y, w.a.T @ (w.k @ y)])
+
+
 def _gcv(w: np.ndarray, d: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
     """Penalised fit of every column of y on the orthonormal basis w (n, r) whose directions
     are penalised with eigenvalues d (r,) >= 0 (0: unpenalised): fitted = w diag(h) w'y with
@@ -353,27 +384,45 @@ def _spline_fit(x: np.ndarray, y: np.ndarray, knots: int, name: str | None) -> _
     return _Fit(g, [w], [sigma[j] * h[j] for j in range(y.shape[1])], edf, shared=True)
 
 
+_EXP_FLOOR = 700.0  # exp(-700) ~ 1e-304: smaller kernel values are rounded up to it (see below)
+
+
 def _sqexp(a: np.ndarray, b: np.ndarray, ell: np.ndarray) -> np.ndarray:
-    return np.exp(-cdist(a / ell, b / ell, "sqeuclidean"))
+    # squared scaled distances beyond 700 give kernel values below 1e-304, which are set to
+    # exp(-700) instead of underflowing slowly into subnormal numbers (an absolute change
+    # below 1e-304 in entries of order 1)
+    r2 = cdist(a / ell, b / ell, "sqeuclidean")
+    np.minimum(r2, _EXP_FLOOR, out=r2)
+    np.negative(r2, out=r2)
+    return np.exp(r2, out=r2)
 
 
 def _gp_nll(theta: np.ndarray, xs: np.ndarray, hs: np.ndarray, y: np.ndarray,
-            grad: bool = True) -> tuple[float, np.ndarray]:
+            grad: bool = True, c: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Negative profile log marginal likelihood per draw (sigma_f^2 and the linear mean's
-    coefficients profiled out) of theta = (log l_1..m, log eta), and its gradient."""
+    coefficients profiled out) of theta = (log l_1..m, log eta), and its analytic gradient
+    (with ``grad``; zeros otherwise). One Cholesky factorisation per call; with ``grad``
+    also the inverse from it (the trace terms need K^-1 in full). ``c``: the correlation
+    matrix of xs at theta's length scales, if already computed (it is not modified)."""
     s, m = xs.shape
     ell, eta = np.exp(theta[:m]), float(np.exp(theta[m]))
     fail = (np.inf, np.zeros_like(theta))
-    c = _sqexp(xs, xs, ell)
-    k = c + eta * np.eye(s)
-    low, info = lapack.dpotrf(k, lower=1, clean=1)
+    if c is None:
+        c = _sqexp(xs, xs, ell)
+    k = c.copy()
+    k.flat[::s + 1] += eta
+    # k is symmetric, so its transpose (Fortran order) is factorised in place
+    low, info = lapack.dpotrf(k.T, lower=1, clean=1, overwrite_a=1)
     if info != 0:
         return fail
+    logdet = 2 * float(np.log(np.diag(low)).sum())
     if grad:
         kinv, info = lapack.dpotri(low, lower=1)
         if info != 0:
             return fail
-        kinv = np.tril(kinv) + np.tril(kinv, -1).T
+        # dpotri fills the lower triangle (the upper is 0, cleaned by dpotrf): mirror it
+        kinv += kinv.T
+        kinv.flat[::s + 1] *= 0.5
         kih, kiy = kinv @ hs, kinv @ y
     else:
         sol, info = lapack.dpotrs(low, np.column_stack([hs, y]), lower=1)
@@ -383,38 +432,47 @@ def _gp_nll(theta: np.ndarray, xs: np.ndarray, hs: np.ndarray, y: np.ndarray,
     quad = float((y - hs @ beta) @ alpha)
     if not quad > 0:
         return fail
-    logdet = 2 * float(np.log(np.diag(low)).sum())
     nll = (0.5 * s * math.log(quad / s) + 0.5 * logdet) / s
     if not grad:
         return nll, np.zeros_like(theta)
     # d nll = 1/2 tr(W dK), W = K^-1 - s alpha alpha' / quad (beta, sigma_f^2 by envelope)
-    w = kinv - (s / quad) * np.outer(alpha, alpha)
-    v = w * c
+    ge = 0.5 * eta * (float(np.trace(kinv)) - (s / quad) * float(alpha @ alpha))
+    w = kinv
+    w -= (s / quad) * np.outer(alpha, alpha)
+    v = np.multiply(w, c, out=w)
     rs = v.sum(axis=1)
     # dK/dlog l_d = C * 2 (x_id - x_jd)^2 / l_d^2, and
     # sum_ij V_ij (x_i - x_j)^2 = 2 sum_i x_i^2 rs_i - 2 x'V x
     gl = (2 * (xs**2 * rs[:, None]).sum(axis=0) - 2 * (xs * (v @ xs)).sum(axis=0)) / ell**2
-    ge = 0.5 * eta * float(np.trace(w))
     return nll, np.concatenate([gl, [ge]]) / s
 
 
 _LOG_ELL = (math.log(0.05), math.log(100.0))
 _LOG_ETA = (math.log(1e-6), math.log(1e3))
+# L-BFGS-B stops when an iteration improves the per-draw objective by less than this: on
+# GP_POINTS = 500 draws, 5e-4 log-likelihood units (1e-7 before took 2.5x the likelihood
+# evaluations and moved the flagship's group EVPPIs by about 1% of their standard errors)
+_GP_FTOL = 1e-6
 
 
 def _gp_hyper(xs: np.ndarray, hs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Length scales and noise ratio maximising the marginal likelihood: the best of a coarse
-    grid (common length scale x noise ratio) refined by L-BFGS-B (the likelihood has flat
-    plateaus near the bounds, where a single start can stall)."""
+    grid (common length scale x noise ratio) refined by L-BFGS-B with the analytic gradient
+    of :func:`_gp_nll` (the likelihood has flat plateaus near the bounds, where a single
+    start can stall)."""
     m = xs.shape[1]
     starts = [np.concatenate([np.full(m, math.log(le)), [math.log(eta)]])
               for le in (0.5, 1.0, 2.0, 5.0) for eta in (0.01, 0.1, 1.0, 10.0)]
-    vals = [_gp_nll(t, xs, hs, y, grad=False)[0] for t in starts]
+    vals = []
+    for i, t in enumerate(starts):
+        if i % 4 == 0:  # one correlation matrix per length scale, shared by 4 noise ratios
+            c = _sqexp(xs, xs, np.exp(t[:m]))
+        vals.append(_gp_nll(t, xs, hs, y, grad=False, c=c)[0])
     theta0 = starts[int(np.argmin(vals))]
     bounds = [_LOG_ELL] * m + [_LOG_ETA]
-    # the objective is per draw, so ftol 1e-7 is ~1e-4 log-likelihood units on 1000 draws
+    # the objective is per draw: ftol x the number of draws is in log-likelihood units
     res = optimize.minimize(_gp_nll, theta0, args=(xs, hs, y), jac=True, method="L-BFGS-B",
-                            bounds=bounds, options={"ftol": 1e-7, "maxiter": 200})
+                            bounds=bounds, options={"ftol": _GP_FTOL, "maxiter": 200})
     theta = res.x if np.isfinite(res.fun) and res.fun <= min(vals) else theta0
     return np.exp(theta[:m]), float(np.exp(theta[m]))
 
@@ -449,14 +507,18 @@ def _gp_fit(x: np.ndarray, y: np.ndarray, points: int, inducing: int,
             # v = L'a turn it into a ridge penalty |v|^2 on the basis k(x, Z) L^-T
             czz = _sqexp(ind, ind, ell) + 1e-8 * np.eye(ind.shape[0])
             low = linalg.cholesky(czz, lower=True)
-            kb = linalg.solve_triangular(low, _sqexp(ind, xs, ell), lower=True).T
+            # the (q, n) arrays are kept as rows (transposed), each product then runs on
+            # contiguous memory: kbt = L^-1 k(Z, x), solved in place
+            kbt = linalg.solve_triangular(low, _sqexp(xs, ind, ell).T, lower=True,
+                                          overwrite_b=True, check_finite=False)
             # the linear mean is unpenalised, so the ridge acts on the kernel basis with the
             # linear part projected out: kt = U diag(s) V' gives directions U, penalty 1/s^2
-            kt = kb - qh @ (qh.T @ kb)
-            s2, v = np.linalg.eigh(kt.T @ kt)
+            # kbt -= (kbt qh) qh' in place (one BLAS call; kbt is Fortran-ordered)
+            kbt = blas.dgemm(-1.0, kbt @ qh, qh, beta=1.0, c=kbt, trans_b=1, overwrite_c=1)
+            s2, v = np.linalg.eigh(kbt @ kbt.T)
             ok = s2 > s2.max() * 1e-10
-            u = kt @ (v[:, ok] / np.sqrt(s2[ok]))
-            w = np.hstack([qh, u])
+            # W = [qh, u] with u = kt V diag(1/s), kept in factors
+            w = _KernelBasis(qh, kbt, v[:, ok] / np.sqrt(s2[ok]))
             d = np.concatenate([np.zeros(qh.shape[1]), 1 / s2[ok]])
         gj, hj, edf, sigma = _gcv(w, d, yj)
         g[:, j] = gj[:, 0]
@@ -485,6 +547,20 @@ def _fit_loss(g: np.ndarray) -> float:
 
 
 # ------------------------------------------------------------------------------- EVPPI
+def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
+    """One BLAS thread while a smoother is fitted, when the optional ``threadpoolctl`` is
+    installed (otherwise nothing changes). The fits are many products of 500 x 500 and
+    10,000 x 300 matrices, which gain little from a second thread on an idle machine and lose
+    10x or more to OpenBLAS threads waiting for each other on a loaded one (the flagship's
+    EVPPI table on 2 busy cores: 214 s with 2 BLAS threads, 20 s with one;
+    benchmarks/bench_voi.py). The results are the same up to rounding."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 @dataclass
 class EvppiResult:
     """EVPPI of one parameter or group per person, with its standard error and checks of the
@@ -566,10 +642,11 @@ def evppi(
         return EvppiResult(0.0, 0.0, np.zeros(c), chosen, n, np.zeros(c), np.zeros((10, c)), 0.0)
     y = a[:, 1:] - a[:, :1]
     rng = np.random.default_rng(seed)
-    if chosen == "spline":
-        fit = _spline_fit(xa, y, knots, name)
-    else:
-        fit = _gp_fit(xa, y, gp_points, gp_inducing, rng, name)
+    with _one_blas_thread():
+        if chosen == "spline":
+            fit = _spline_fit(xa, y, knots, name)
+        else:
+            fit = _gp_fit(xa, y, gp_points, gp_inducing, rng, name)
     g = fit.g
     value = _fit_loss(g)
     resid = y - g
@@ -645,8 +722,9 @@ def evppi_wtp(
     dc, de = c_[:, 1:] - c_[:, :1], e_[:, 1:] - e_[:, :1]
     y = np.column_stack([de, dc])
     rng = np.random.default_rng(seed)
-    fit = (_spline_fit(xa, y, knots, name) if chosen == "spline"
-           else _gp_fit(xa, y, gp_points, gp_inducing, rng, name))
+    with _one_blas_thread():
+        fit = (_spline_fit(xa, y, knots, name) if chosen == "spline"
+               else _gp_fit(xa, y, gp_points, gp_inducing, rng, name))
     corr = _resid_corr(y - fit.g)
     cols_of = np.concatenate([np.arange(c), np.arange(c)])
     rows = []
