@@ -548,8 +548,8 @@ def _fit_loss(g: np.ndarray) -> float:
 
 # ------------------------------------------------------------------------------- EVPPI
 def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
-    """One BLAS thread while a smoother is fitted, when the optional ``threadpoolctl`` is
-    installed (otherwise nothing changes). The fits are many products of 500 x 500 and
+    """One BLAS thread while a smoother is fitted (``threadpoolctl``, a dependency of hecon;
+    without it, e.g. in an environment that skipped it, nothing changes). The fits are many products of 500 x 500 and
     10,000 x 300 matrices, which gain little from a second thread on an idle machine and lose
     10x or more to OpenBLAS threads waiting for each other on a loaded one (the flagship's
     EVPPI table on 2 busy cores: 214 s with 2 BLAS threads, 20 s with one;
