@@ -44,7 +44,10 @@ SOURCES = st.sampled_from(["Trial X 2024, table 2", "evidence gap: assumption, w
 POSITIVE = st.floats(0.01, 1e4, allow_nan=False, allow_infinity=False)
 ANY = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 SHARE = st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False)
-TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=8)  # printable text
+# printable text; not starting with '=', which the reader refuses in any text column as a
+# worksheet formula (hecon.parameters._is_formula)
+TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=8).filter(
+    lambda s: not s.strip().startswith("="))
 
 
 @st.composite
