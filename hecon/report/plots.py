@@ -5,6 +5,12 @@ Labels (strategies, states, time axis, titles) come from the model's report text
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +139,35 @@ def all_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> list[
     from hecon.report.analysis_plots import analysis_plots
 
     return base_plots(run_dir, texts) + analysis_plots(run_dir, texts)
+
+
+@contextmanager
+def plots_meanwhile(run_dir: str | Path, texts: dict[str, Any] | None = None,
+                    background: bool | None = None) -> Iterator[None]:
+    """Draw :func:`all_plots` of a run folder while the block runs (e.g. the workbooks, which
+    do not read the plots): in one other process (``spawn``, as :mod:`hecon.parallel`) when
+    the machine has more than one core, else here before the block. The plots are complete
+    when the block ends; an error while drawing is raised there, after the block, as it
+    would have been inline. A worker that cannot start or dies is replaced by drawing here.
+    ``background`` forces the choice (None: by the number of cores)."""
+    if background is None:
+        background = (os.cpu_count() or 1) > 1
+    if not background:
+        all_plots(run_dir, texts)
+        yield
+        return
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        job: Future | None = pool.submit(all_plots, str(run_dir), texts)
+    except (BrokenProcessPool, OSError):
+        job = None
+    try:
+        yield
+        try:
+            done = job is not None and job.result() is not None
+        except BrokenProcessPool:
+            done = False
+        if not done:
+            all_plots(run_dir, texts)
+    finally:  # never leave the worker writing into a folder that is being removed
+        pool.shutdown(wait=True, cancel_futures=True)
