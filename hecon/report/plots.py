@@ -5,11 +5,10 @@ Labels (strategies, states, time axis, titles) come from the model's report text
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -141,33 +140,71 @@ def all_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> list[
     return base_plots(run_dir, texts) + analysis_plots(run_dir, texts)
 
 
+def _start_worker(run_dir: str | Path, texts: dict[str, Any] | None) -> subprocess.Popen | None:
+    """``python -m hecon.report.plot_worker RUN_DIR`` importing this same hecon, the texts
+    on its standard input; None when it cannot be started (or the texts are not JSON)."""
+    try:
+        data = json.dumps(texts)
+    except (TypeError, ValueError):
+        return None
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding this hecon package
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "hecon.report.plot_worker",
+                                 str(run_dir)], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    except OSError:
+        return None
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(data.encode("utf-8"))
+        proc.stdin.close()
+        proc.stdin = None  # written and closed: communicate() has nothing more to send
+    except OSError:
+        _stop(proc)
+        return None
+    return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+    proc.communicate()
+
+
 @contextmanager
 def plots_meanwhile(run_dir: str | Path, texts: dict[str, Any] | None = None,
                     background: bool | None = None) -> Iterator[None]:
     """Draw :func:`all_plots` of a run folder while the block runs (e.g. the workbooks, which
-    do not read the plots): in one other process (``spawn``, as :mod:`hecon.parallel`) when
-    the machine has more than one core, else here before the block. The plots are complete
-    when the block ends; an error while drawing is raised there, after the block, as it
-    would have been inline. A worker that cannot start or dies is replaced by drawing here.
-    ``background`` forces the choice (None: by the number of cores)."""
+    do not read the plots): when the machine has more than one core, the uncertainty-analysis
+    plots in a separate Python process (``python -m hecon.report.plot_worker``, which imports
+    no user code) and the base-case plots here after the block; else all here before the
+    block. The plots are complete when the block ends. If the other process fails (or cannot
+    start) its plots are drawn again here, so an error is raised as it would have been
+    inline. When the block raises, the other process
+    is stopped before the error goes on. ``background`` forces the choice (None: by the
+    number of cores)."""
     if background is None:
         background = (os.cpu_count() or 1) > 1
     if not background:
         all_plots(run_dir, texts)
         yield
         return
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        job: Future | None = pool.submit(all_plots, str(run_dir), texts)
-    except (BrokenProcessPool, OSError):
-        job = None
+    proc = _start_worker(run_dir, texts)
     try:
         yield
-        try:
-            done = job is not None and job.result() is not None
-        except BrokenProcessPool:
-            done = False
-        if not done:
-            all_plots(run_dir, texts)
-    finally:  # never leave the worker writing into a folder that is being removed
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        if proc is not None:
+            _stop(proc)  # never leave it writing into a folder that is being removed
+        raise
+    base_plots(run_dir, texts)  # the other share of the work, here
+    if proc is not None:
+        _, err = proc.communicate()
+        if proc.returncode == 0:
+            if err:  # its warnings, as drawing here would have shown them
+                sys.stderr.write(err.decode("utf-8", "replace"))
+            return
+    from hecon.report.analysis_plots import analysis_plots
+
+    analysis_plots(run_dir, texts)

@@ -57,3 +57,17 @@ def test_an_error_while_drawing_is_raised(run_dir, tmp_path, background):
     with pytest.raises(KeyError):
         with plots_meanwhile(there, background=background):
             pass
+
+
+def test_an_error_in_the_block_stops_the_other_process(run_dir, tmp_path, monkeypatch):
+    import hecon.report.plots as plots
+
+    started = []
+    real = plots._start_worker
+    monkeypatch.setattr(plots, "_start_worker", lambda *a: started.append(real(*a)) or
+                        started[-1])
+    there = _copy(run_dir, tmp_path, "stop")
+    with pytest.raises(RuntimeError, match="workbook failed"):
+        with plots_meanwhile(there, background=True):
+            raise RuntimeError("workbook failed")
+    assert started and started[0].poll() is not None  # stopped, not left running
