@@ -182,9 +182,9 @@ def plots_meanwhile(run_dir: str | Path, texts: dict[str, Any] | None = None,
     no user code) and the base-case plots here after the block; else all here before the
     block. The plots are complete when the block ends. If the other process fails (or cannot
     start) its plots are drawn again here, so an error is raised as it would have been
-    inline. When the block raises, the other process
-    is stopped before the error goes on. ``background`` forces the choice (None: by the
-    number of cores)."""
+    inline. On an error or an interrupt (in the block or after it) the other process is
+    stopped before the error goes on. ``background`` forces the choice (None: by the number
+    of cores)."""
     if background is None:
         background = (os.cpu_count() or 1) > 1
     if not background:
@@ -194,17 +194,17 @@ def plots_meanwhile(run_dir: str | Path, texts: dict[str, Any] | None = None,
     proc = _start_worker(run_dir, texts)
     try:
         yield
+        base_plots(run_dir, texts)  # the other share of the work, here
+        if proc is not None:
+            _, err = proc.communicate()
+            if proc.returncode == 0:
+                if err:  # its warnings, as drawing here would have shown them
+                    sys.stderr.write(err.decode("utf-8", "replace"))
+                return
     except BaseException:
         if proc is not None:
             _stop(proc)  # never leave it writing into a folder that is being removed
         raise
-    base_plots(run_dir, texts)  # the other share of the work, here
-    if proc is not None:
-        _, err = proc.communicate()
-        if proc.returncode == 0:
-            if err:  # its warnings, as drawing here would have shown them
-                sys.stderr.write(err.decode("utf-8", "replace"))
-            return
     from hecon.report.analysis_plots import analysis_plots
 
     analysis_plots(run_dir, texts)
