@@ -345,7 +345,7 @@ def _texts(plugin: object, folder: object) -> dict:
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from hecon import runner
     from hecon.plugin import load_plugin
-    from hecon.report.plots import all_plots
+    from hecon.report.plots import plots_meanwhile
     from hecon.report.workbook import build_workbook
     from hecon.runfolder import check_target, staged_run
 
@@ -360,11 +360,11 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
                                         str(stage.path), name, command=["hecon", *argv],
                                         analyses=analyses, options=_options(args, plugin))
         texts = _texts(plugin, stage.path)
-        all_plots(stage.path, texts=texts)
-        build_workbook(stage.path, texts=texts)
-        live = getattr(plugin, "live_model", None)
-        if callable(live) and job == "run" and not args.scenario:  # the base case in formulas
-            live(stage.path, [s["country"] for s in summaries], args.inputs)
+        with plots_meanwhile(stage.path, texts=texts):  # the plots in another process
+            build_workbook(stage.path, texts=texts)
+            live = getattr(plugin, "live_model", None)
+            if callable(live) and job == "run" and not args.scenario:  # the base case in formulas
+                live(stage.path, [s["country"] for s in summaries], args.inputs)
     format_summary = getattr(plugin, "format_summary", runner.format_summary)
     format_analyses = getattr(plugin, "format_analyses", None) or (
         lambda s: runner.format_analyses(s, texts.get("parameter_labels")))

@@ -102,28 +102,58 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+# folders whose files are made durable together by their owner (a run's staging folder:
+# :func:`hecon.runfolder.seal` flushes every file once, before the folder is swapped in), so a
+# file written there is not flushed on its own
+_BATCHED: set[Path] = set()
+
+
+def _batched(folder: Path) -> bool:
+    folder = Path(os.path.abspath(folder))
+    return any(p in _BATCHED for p in (folder, *folder.parents))
+
+
+def sync_folder(folder: str | Path) -> None:
+    """Flush every file under ``folder``, then every folder's entries, to disk (best effort
+    for folders): what :func:`atomic_write` does file by file, once for a whole folder."""
+    folder = Path(folder)
+    dirs = [folder]
+    for p in sorted(folder.rglob("*")):
+        if p.is_dir():
+            dirs.append(p)
+        elif p.is_file():
+            _fsync(p)
+    for d in dirs:
+        _fsync_dir(d)
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` then rename the temporary file to ``path`` atomically.
 
     The temporary file sits beside ``path`` (same file system, so the rename is atomic), is
-    flushed to disk before the rename and gets the usual permissions (``0o666`` less the
-    umask, not the private ``0o600`` of a temporary file). If ``write`` raises, or the run is
-    interrupted, the temporary file is removed and a previous ``path`` is left untouched.
+    flushed to disk before the rename (inside a run's staging folder: with the whole folder,
+    by :func:`sync_folder`, before the folder is swapped in) and gets the usual permissions
+    (``0o666`` less the umask, not the private ``0o600`` of a temporary file). If ``write``
+    raises, or the run is interrupted, the temporary file is removed and a previous ``path``
+    is left untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    batched = _batched(path.parent)  # flushed with its folder (sync_folder), not alone
     try:
         write(tmp_path)
-        _fsync(tmp_path)
+        if not batched:
+            _fsync(tmp_path)
         os.chmod(tmp_path, 0o666 & ~current_umask())
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if not batched:
+        _fsync_dir(path.parent)
     return path
 
 

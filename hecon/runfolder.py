@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from hecon.errors import InputError
-from hecon.io_safe import _fsync_dir, current_umask, write_json
+from hecon.io_safe import _BATCHED, _fsync_dir, current_umask, sync_folder, write_json
 from hecon.manifest import sha256
 
 MANIFEST = "manifest.json"
@@ -321,6 +321,8 @@ def seal(folder: str | Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     data["files"] = {f: sha256(folder / f) for f in _files(folder)}
     write_json(path, data)
+    if folder in _BATCHED:  # its files were written without flushing each one
+        sync_folder(folder)
     return data
 
 
@@ -445,6 +447,7 @@ def staged_run(folder: str | Path) -> Iterator[Stage]:
         stage = Path(tempfile.mkdtemp(prefix=f".{target.name}{STAGING}", dir=target.parent))
         os.chmod(stage, 0o777 & ~current_umask())
         _ACTIVE.add(stage)
+        _BATCHED.add(stage)  # files flushed to disk together when sealed (io_safe.sync_folder)
         try:
             yield Stage(stage, target)
             seal(stage)
@@ -459,6 +462,7 @@ def staged_run(folder: str | Path) -> Iterator[Stage]:
             raise
         finally:
             _ACTIVE.discard(stage)
+            _BATCHED.discard(stage)
 
 
 def write_folder(folder: Path, contents: dict[str, Any]) -> None:

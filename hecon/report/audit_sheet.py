@@ -121,10 +121,9 @@ def audit_sheets(wb: Workbook, run_dir: str | Path, summary: dict[str, Any]) -> 
                     "state x counting weight x discount factor, summed over states. The Total "
                     f"row sums every row below it and equals the Summary sheet. Printed: the "
                     f"first {PRINTED_CYCLES} cycles; the sheet holds all {len(table) - 1}.")
-        first, last = write_table(ws, table, row=HEADER_ROW, formats=fmts, freeze=False)
         # the Total row sits between the header and the cycles, so it prints on page one
-        ws.insert_rows(first)
-        first, last = first + 1, last + 1
+        first, last = write_table(ws, table, row=HEADER_ROW, formats=fmts, freeze=False,
+                                  gap=1)
         ws.cell(row=first - 1, column=1, value="Total").font = BOLD
         for j, col in enumerate(table.columns, start=1):
             if col.endswith(("(discounted)", "(undiscounted)")):

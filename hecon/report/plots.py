@@ -5,6 +5,11 @@ Labels (strategies, states, time axis, titles) come from the model's report text
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +138,73 @@ def all_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> list[
     from hecon.report.analysis_plots import analysis_plots
 
     return base_plots(run_dir, texts) + analysis_plots(run_dir, texts)
+
+
+def _start_worker(run_dir: str | Path, texts: dict[str, Any] | None) -> subprocess.Popen | None:
+    """``python -m hecon.report.plot_worker RUN_DIR`` importing this same hecon, the texts
+    on its standard input; None when it cannot be started (or the texts are not JSON)."""
+    try:
+        data = json.dumps(texts)
+    except (TypeError, ValueError):
+        return None
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding this hecon package
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "hecon.report.plot_worker",
+                                 str(run_dir)], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    except OSError:
+        return None
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(data.encode("utf-8"))
+        proc.stdin.close()
+        proc.stdin = None  # written and closed: communicate() has nothing more to send
+    except OSError:
+        _stop(proc)
+        return None
+    return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+    proc.communicate()
+
+
+@contextmanager
+def plots_meanwhile(run_dir: str | Path, texts: dict[str, Any] | None = None,
+                    background: bool | None = None) -> Iterator[None]:
+    """Draw :func:`all_plots` of a run folder while the block runs (e.g. the workbooks, which
+    do not read the plots): when the machine has more than one core, the uncertainty-analysis
+    plots in a separate Python process (``python -m hecon.report.plot_worker``, which imports
+    no user code) and the base-case plots here after the block; else all here before the
+    block. The plots are complete when the block ends. If the other process fails (or cannot
+    start) its plots are drawn again here, so an error is raised as it would have been
+    inline. On an error or an interrupt (in the block or after it) the other process is
+    stopped before the error goes on. ``background`` forces the choice (None: by the number
+    of cores)."""
+    if background is None:
+        background = (os.cpu_count() or 1) > 1
+    if not background:
+        all_plots(run_dir, texts)
+        yield
+        return
+    proc = _start_worker(run_dir, texts)
+    try:
+        yield
+        base_plots(run_dir, texts)  # the other share of the work, here
+        if proc is not None:
+            _, err = proc.communicate()
+            if proc.returncode == 0:
+                if err:  # its warnings, as drawing here would have shown them
+                    sys.stderr.write(err.decode("utf-8", "replace"))
+                return
+    except BaseException:
+        if proc is not None:
+            _stop(proc)  # never leave it writing into a folder that is being removed
+        raise
+    from hecon.report.analysis_plots import analysis_plots
+
+    analysis_plots(run_dir, texts)

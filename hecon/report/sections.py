@@ -50,6 +50,20 @@ def _read(run_dir: Path, stem: str, country: str) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
+PLANE_COLUMNS = ("cost_", "qalys_", "life_years_", "inc_", "inmb_")
+
+
+def _read_draws(run_dir: Path, country: str) -> pd.DataFrame | None:
+    """The outcome columns of ``psa_draws_<country>.csv`` (draw, costs, QALYs, life-years,
+    increments, INMB; not the parameters, which the workbook does not show)."""
+    path = run_dir / f"psa_draws_{country}.csv"
+    if not path.is_file():
+        return None
+    header = pd.read_csv(path, nrows=0).columns
+    return pd.read_csv(path, usecols=[x for x in header
+                                      if x == "draw" or str(x).startswith(PLANE_COLUMNS)])
+
+
 def _words(run_dir: Path, summary: dict[str, Any]) -> dict[str, str]:
     """Parameter name -> words a reader sees: the model's label, else the description in
     parameters.csv (a code name only where neither exists)."""
@@ -193,7 +207,7 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
         sm = _read(run_dir, "psa_summary", c)
         if "outcome" in sm:  # words, not code names
             sm["outcome"] = [_outcome_words(str(o), cur) for o in sm["outcome"]]
-        draws = _read(run_dir, "psa_draws", c)
+        draws = _read_draws(run_dir, c)
         n = len(draws) if draws is not None else 0
         r = _heading(ws, r, f"Probabilistic analysis, {s['country_label']}",
                      f"{n:,} draws of every uncertain parameter. mcse = Monte Carlo standard "
@@ -206,8 +220,7 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
         if draws is not None:
             # the plane's points live on the PSA draws sheet (a sample; not printed)
             sub = draws.iloc[:: max(1, -(-n // PLANE_POINTS))]
-            keep = [x for x in sub.columns if x == "draw" or x.startswith(
-                ("cost_", "qalys_", "life_years_", "inc_", "inmb_"))]
+            keep = [x for x in sub.columns if x == "draw" or x.startswith(PLANE_COLUMNS)]
             sub = sub[keep]
             wd.cell(row=1, column=col_d, value=f"{s['country_label']} ({cur}): {len(sub):,} "
                     f"of {n:,} draws (every draw with its parameter values: "

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -41,6 +43,21 @@ def _cell_value(v: Any) -> Any:
     return neutralise(v)  # never let text become a formula
 
 
+def _column_values(col: pd.Series) -> list[Any]:
+    """The cell values of one column, as :func:`_cell_value` gives them cell by cell (a
+    float column in one pass: NaN and infinities become empty cells)."""
+    if col.dtype.kind == "f":
+        arr = col.to_numpy(dtype=float)
+        vals = arr.tolist()
+        if not np.isfinite(arr).all():
+            for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+                vals[i] = None
+        return vals
+    if col.dtype.kind in "iub":
+        return col.tolist()  # Python int and bool, as _cell_value makes them
+    return [_cell_value(v) for v in col]
+
+
 def write_table(
     ws: Worksheet,
     df: pd.DataFrame,
@@ -48,22 +65,42 @@ def write_table(
     col: int = 1,
     formats: dict[str, str] | None = None,
     freeze: bool = True,
+    gap: int = 0,
 ) -> tuple[int, int]:
-    """Write a DataFrame with a styled header; returns (first data row, last data row)."""
+    """Write a DataFrame with a styled header; returns (first data row, last data row).
+    ``gap`` rows are left empty between the header and the data (e.g. for a total row).
+
+    Cells are written column by column; a column's number format is set on its first cell
+    and its style shared by the rest (one style lookup per column, not per cell)."""
     formats = formats or {}
     for j, name in enumerate(df.columns):
         c = ws.cell(row=row, column=col + j, value=neutralise(str(name)))
         c.font, c.fill = BOLD, HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
-    for i, rec in enumerate(df.itertuples(index=False), start=row + 1):
-        for j, v in enumerate(rec):
-            c = ws.cell(row=i, column=col + j, value=_cell_value(v))
-            fmt = formats.get(str(df.columns[j]))
+    cells = ws._cells
+    for j in range(df.shape[1]):
+        values = _column_values(df.iloc[:, j])
+        fmt = formats.get(str(df.columns[j]))
+        style = None  # the column's style, shared by its new cells
+        for i, v in enumerate(values, start=row + 1 + gap):
+            c = cells.get((i, col + j))
+            if c is None:  # a new cell: what ws.cell would make, without its checks
+                c = Cell(ws, row=i, column=col + j, value=v)
+                ws._add_cell(c)
+                if fmt:
+                    if style is None:
+                        c.number_format = fmt
+                        style = c._style
+                    else:
+                        c._style = copy(style)
+                continue
+            if v is not None:  # an existing cell keeps its value and style otherwise
+                c.value = v
             if fmt:
                 c.number_format = fmt
     if freeze and row == 1 and col == 1:
         ws.freeze_panes = ws.cell(row=2, column=1)
-    return row + 1, row + len(df)
+    return row + 1 + gap, row + gap + len(df)
 
 
 def autosize(ws: Worksheet, max_width: int = 60, min_width: int = 8) -> None:

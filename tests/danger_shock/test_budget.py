@@ -140,6 +140,40 @@ def test_chunks_give_identical_results(model):
         np.testing.assert_array_equal(chunked[s].alive, one[s].alive)
 
 
+@pytest.mark.parametrize("settings", [
+    {"country": "dk"}, {"country": "uk"}, {"country": "dk", "structure": "psm"},
+    {"country": "uk", "counting": "end", "effect_duration": "waning"},
+    {"country": "dk", "counting": "simpson"}, {"country": "dk", "counting": "half-cycle"}])
+def test_one_pass_equals_one_evaluation_per_horizon(settings):
+    """Summing one 3-year evaluation to each year's end gives what an evaluation with a 1-,
+    2- and 3-year horizon gives (a separate evaluation per horizon, as a reader would run
+    them); Simpson and half-cycle weights change with the horizon, so those are evaluated
+    horizon by horizon."""
+    from hecon.design import Design
+
+    m = DangerShockModel.build(ModelConfig(**settings))
+    d = Design.psa(m.table, 6, 11)
+    got = budget.per_patient(m, d, 3)
+    want = budget.per_patient_by_horizon(m, d, 3)
+    one_pass = budget._per_patient_one_pass(m, d, 3)
+    assert (one_pass is None) == (settings.get("counting") in ("simpson", "half-cycle"))
+    for s in (IMP, SOC):
+        for c, v in want[s].costs.items():
+            assert got[s].costs[c].shape == (6, 3)
+            np.testing.assert_allclose(got[s].costs[c], v, rtol=1e-10,
+                                       atol=1e-9 * max(1.0, np.abs(v).max()))
+        np.testing.assert_allclose(got[s].alive, want[s].alive, rtol=0, atol=1e-12)
+
+
+def test_year_end_cycles_are_the_horizons_own_cycles(model):
+    """Monthly cycles after the 180-day acute phase: round((y - 0.5) x 12) at year y."""
+    dt = model.config.cycle_days / 365.25
+    ends = budget._year_end_cycles(model, YEARS)
+    assert ends == {s: [round((y - ACUTE_YEARS) / dt) for y in range(1, YEARS + 1)]
+                    for s in (IMP, SOC)}
+    assert ends[IMP] == [6, 18, 30, 42, 54]
+
+
 def test_eligible_patients_follow_the_stated_derivation():
     data = yaml.safe_load(budget.budget_file().read_text())
     inc = {k: v["value"] for k, v in data["incidence"].items()}

@@ -162,18 +162,52 @@ def _horizon_model(model: DangerShockModel, years: float) -> DangerShockModel:
     return DangerShockModel(cfg, model.country, model.table, model.scenario)
 
 
-def per_patient(model: DangerShockModel, design: Design, years: int) -> dict[str, PerPatient]:
-    """Per-patient undiscounted costs by category (:data:`CATEGORIES`) in each year since
-    entry, and the proportion alive at each year's end, for both arms: arrays (rows, years)
-    over the design's rows (one row for the base case, many for PSA draws)."""
+# counting conventions under which a cycle's weights do not depend on the horizon, so the
+# first cycles of a long run are those of a shorter one (half-cycle, Simpson and custom
+# weights change with the number of cycles: those are evaluated horizon by horizon)
+PREFIX_COUNTING = ("start", "end", "life-table", "trapezoid")
+
+
+def _split_device(model: DangerShockModel, design: Design) -> np.ndarray:
+    """Share of the model's device category that is "Device" (pump and its system share;
+    the rest is implantation), per design row."""
     params = model.prepare(design)
-    # the model's device category = pump + its system share (controller, purge set) +
-    # implantation; the first two are "Device", the last "Implantation"
     dev = (np.asarray(params["c_device"], float)
            + np.asarray(params["c_device_system"], float))
     imp = np.asarray(params["c_implant"], float)
     tot = dev + imp
-    share = np.divide(dev, tot, out=np.zeros_like(tot), where=tot != 0)
+    return np.divide(dev, tot, out=np.zeros_like(tot), where=tot != 0)
+
+
+def _per_year(cum: dict[str, dict[str, list[np.ndarray]]], alive: dict[str, list[np.ndarray]]
+              ) -> dict[str, PerPatient]:
+    """Cumulative costs at each year's end (lists over years) -> costs in each year."""
+    out = {}
+    for s in (INTERVENTION, COMPARATOR):
+        costs = {c: np.diff(np.stack(parts, axis=1), axis=1, prepend=0.0)
+                 for c, parts in cum[s].items()}
+        out[s] = PerPatient(costs, np.stack(alive[s], axis=1))
+    return out
+
+
+def per_patient(model: DangerShockModel, design: Design, years: int) -> dict[str, PerPatient]:
+    """Per-patient undiscounted costs by category (:data:`CATEGORIES`) in each year since
+    entry, and the proportion alive at each year's end, for both arms: arrays (rows, years)
+    over the design's rows (one row for the base case, many for PSA draws).
+
+    One evaluation over ``years`` whose per-cycle record is summed to each year's end (the
+    year-``y`` horizon's own cycles, checked on the first row against an evaluation with that
+    horizon); a counting convention whose weights depend on the horizon is evaluated once
+    per horizon (:func:`per_patient_by_horizon`), as is any model whose check fails."""
+    fast = _per_patient_one_pass(model, design, years)
+    return fast if fast is not None else per_patient_by_horizon(model, design, years)
+
+
+def per_patient_by_horizon(model: DangerShockModel, design: Design,
+                           years: int) -> dict[str, PerPatient]:
+    """:func:`per_patient` by one evaluation per horizon of 1, 2, ..., ``years`` years (any
+    counting convention; the reference the one-pass path is tested against)."""
+    share = _split_device(model, design)
     cum: dict[str, dict[str, list[np.ndarray]]] = {s: {c: [] for c in CATEGORIES}
                                                    for s in (INTERVENTION, COMPARATOR)}
     alive: dict[str, list[np.ndarray]] = {INTERVENTION: [], COMPARATOR: []}
@@ -187,14 +221,104 @@ def per_patient(model: DangerShockModel, design: Design, years: int) -> dict[str
                 cum[s][c].append(r.column(s, f"cost_{c}_undisc"))
             o = r.outputs[s]
             alive[s].append(1.0 - o.trace[:, -1, o.states.index("dead")])
-    out = {}
-    for s in (INTERVENTION, COMPARATOR):
-        costs = {}
-        for c, parts in cum[s].items():
-            c_cum = np.stack(parts, axis=1)
-            costs[c] = np.diff(c_cum, axis=1, prepend=0.0)
-        out[s] = PerPatient(costs, np.stack(alive[s], axis=1))
+    return _per_year(cum, alive)
+
+
+def _cumulative_undisc(rec: dict[str, np.ndarray], category: str, n: int,
+                       cycles: int) -> np.ndarray:
+    """Undiscounted cost of one category up to the end of each cycle, (n, T + 1): column 0
+    holds what is paid before the cycles (tree payoffs, starting rewards), column k adds
+    cycles 1..k (state and transition rewards), from the engine's per-cycle record."""
+    once = np.zeros(n)
+    per_cycle = None
+    for key, v in rec.items():
+        kind, what, cat = (key.split("|") + ["", ""])[:3]
+        if kind == "weights" or what != "cost_undisc" or cat != category:
+            continue
+        if kind == "state":
+            v = v.sum(axis=2)
+        if np.ndim(v) == 1:
+            once = once + v
+        else:
+            per_cycle = v if per_cycle is None else per_cycle + v
+    if per_cycle is None:
+        per_cycle = np.zeros((n, cycles))
+    return np.concatenate([once[:, None], once[:, None] + np.cumsum(per_cycle, axis=1)],
+                          axis=1)
+
+
+def _grids(strategy: Any) -> set[tuple[int, float, float]]:
+    """(cycles, cycle length, start time) of every cohort model inside a strategy (through
+    mixtures and tree -> cohort hybrids); empty when a part has none (a tree alone)."""
+    if hasattr(strategy, "components"):  # a mixture of subgroups
+        parts = [_grids(s) for _, s, _ in strategy.components]
+        return set().union(*parts) if parts and all(parts) else set()
+    if hasattr(strategy, "n_cycles"):
+        return {(int(strategy.n_cycles), float(strategy.cycle_length),
+                 float(getattr(strategy, "start_time", 0.0)))}
+    inner = getattr(strategy, "model", None)
+    return set() if inner is None else _grids(inner)
+
+
+def _year_end_cycles(model: DangerShockModel, years: int) -> dict[str, list[int]] | None:
+    """Per strategy, the cycles of a y-year horizon for y = 1..years (the strategies' own
+    count), when every horizon runs on one grid (same cycle length and start) that the
+    longest horizon extends; None otherwise."""
+    grids = {y: {st.name: _grids(st) for st in _horizon_model(model, y).strategies()}
+             for y in range(1, years + 1)}
+    out: dict[str, list[int]] = {}
+    for name, g_long in grids[years].items():
+        if len(g_long) != 1:
+            return None
+        (_, dt, start), = g_long
+        out[name] = []
+        for y in range(1, years + 1):
+            g = grids[y].get(name, set())
+            if len(g) != 1:
+                return None
+            (k, dt_y, start_y), = g
+            if dt_y != dt or start_y != start:
+                return None
+            out[name].append(k)
     return out
+
+
+def _per_patient_one_pass(model: DangerShockModel, design: Design,
+                          years: int) -> dict[str, PerPatient] | None:
+    """:func:`per_patient` from one evaluation over ``years``: costs summed over the cycles of
+    each year's own horizon. None when the horizons do not share one grid, or when the
+    per-cycle record does not add up to the totals of the evaluation, or when the counting
+    convention's weights depend on the horizon (:data:`PREFIX_COUNTING`)."""
+    if model.config.counting not in PREFIX_COUNTING:
+        return None
+    cycles = _year_end_cycles(model, years)
+    if cycles is None:
+        return None
+    share = _split_device(model, design)
+    r = _horizon_model(model, years).evaluate(design, keep_trace=True)
+    cum: dict[str, dict[str, list[np.ndarray]]] = {s: {c: [] for c in CATEGORIES}
+                                                   for s in (INTERVENTION, COMPARATOR)}
+    alive: dict[str, list[np.ndarray]] = {INTERVENTION: [], COMPARATOR: []}
+    for s in (INTERVENTION, COMPARATOR):
+        o = r.outputs[s]
+        if o.per_cycle is None or o.trace is None or s not in cycles:
+            return None
+        by_cat = {}
+        for c in ("device", *list(CATEGORIES)[2:]):
+            v = _cumulative_undisc(o.per_cycle, c, design.n, len(o.times) - 1)
+            want = r.column(s, f"cost_{c}_undisc")
+            if not np.allclose(v[:, -1], want, rtol=1e-9, atol=1e-9 * (1 + np.abs(want).max())):
+                return None
+            by_cat[c] = v
+        dead = o.states.index("dead")
+        for k in cycles[s]:
+            both = by_cat["device"][:, k]
+            cum[s]["device"].append(both * share)
+            cum[s]["implantation"].append(both * (1 - share))
+            for c in list(CATEGORIES)[2:]:
+                cum[s][c].append(by_cat[c][:, k].copy())
+            alive[s].append(1.0 - o.trace[:, k, dead])
+    return _per_year(cum, alive)
 
 
 def per_patient_chunked(model: DangerShockModel, design: Design, years: int,
