@@ -86,6 +86,7 @@ TARGETS: tuple[Target, ...] = (
         "hecon/models/danger_shock/psm.py",
     ), (
         "tests/danger_shock/test_numpy_reference.py", "tests/danger_shock/test_long_term.py",
+        "tests/danger_shock/test_model_mutants.py",
     ), 15, 0.22),
 )
 

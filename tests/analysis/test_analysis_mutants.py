@@ -80,3 +80,23 @@ def test_evppi_r2_of_an_exact_small_scale_fit_is_one():
     x = np.random.default_rng(3).normal(size=200)
     nb = np.column_stack([np.zeros(200), 0.01 * x])
     assert evppi(nb, x, method="spline").r2 == pytest.approx([1.0], abs=1e-9)
+
+
+def test_residual_correlation_of_incremental_columns_by_hand():
+    # voi.py `_resid_corr`: the residual correlation that the delta-method SE of a
+    # three-strategy EVPPI (and of evppi_wtp's cost and effect fits) uses.
+    # r1 = (1, -1, 1, -1), r2 = (2, 0, 0, -2): both have mean 0; cov = (2 + 0 + 0 + 2) / 4 = 1,
+    # var1 = 1, var2 = (4 + 0 + 0 + 4) / 4 = 2, so corr = 1 / sqrt(2); a constant third column
+    # has no correlation with anything (0 off the diagonal, 1 on it).
+    from hecon.analysis.voi import _resid_corr
+
+    r = np.array([[1.0, 2.0, 5.0], [-1.0, 0.0, 5.0], [1.0, 0.0, 5.0], [-1.0, -2.0, 5.0]])
+    h = 1 / np.sqrt(2)
+    want = np.array([[1.0, h, 0.0], [h, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_allclose(_resid_corr(r), want, rtol=1e-12, atol=1e-15)
+    # perfectly anti-correlated pair: -1 off the diagonal
+    np.testing.assert_allclose(_resid_corr(np.column_stack([r[:, 0], -3 * r[:, 0]])),
+                               [[1.0, -1.0], [-1.0, 1.0]], rtol=1e-12)
+    # one varying column (or none): the identity
+    np.testing.assert_array_equal(_resid_corr(r[:, [0, 2]]), np.eye(2))
+    np.testing.assert_array_equal(_resid_corr(np.full((4, 2), 3.0)), np.eye(2))
