@@ -100,3 +100,55 @@ def test_residual_correlation_of_incremental_columns_by_hand():
     # one varying column (or none): the identity
     np.testing.assert_array_equal(_resid_corr(r[:, [0, 2]]), np.eye(2))
     np.testing.assert_array_equal(_resid_corr(np.full((4, 2), 3.0)), np.eye(2))
+
+
+def test_collinear_middle_strategy_with_rounded_icers_stays_on_the_frontier():
+    # incremental.py `_close` and `frontier_by_wtp`: B lies on the line from A to C (1000 per
+    # QALY both ways), but in floating point 100/0.1 = 1000 and (400 - 100)/(0.4 - 0.1) =
+    # 999.99...: equal up to rounding, so rule d keeps B on the frontier (not extendedly
+    # dominated), and B, tying with both neighbours at 1000, has no WTP interval of its own.
+    assert 100 / 0.1 > (400 - 100) / (0.4 - 0.1)  # the rounding this test is about
+    t = inc.incremental_table(["A", "B", "C"], [0.0, 100.0, 400.0], [0.0, 0.1, 0.4])
+    assert t["status"].tolist() == ["frontier"] * 3
+    assert t["icer"].iloc[1:].tolist() == pytest.approx([1000.0, 1000.0], rel=1e-12)
+    f = inc.frontier_by_wtp(["A", "B", "C"], [0.0, 100.0, 400.0], [0.0, 0.1, 0.4])
+    assert f["strategy"].tolist() == ["A", "C"]
+    # the other rounding direction: 100/0.1 = 1000 < 200/(0.3 - 0.1) = 1000.0000000000001
+    assert 100 / 0.1 < (300 - 100) / (0.3 - 0.1)
+    f = inc.frontier_by_wtp(["A", "B", "C"], [0.0, 100.0, 300.0], [0.0, 0.1, 0.3])
+    assert f["strategy"].tolist() == ["A", "C"]
+    assert f["wtp_to"].iloc[0] == pytest.approx(1000.0, rel=1e-12)
+    assert f["wtp_from"].iloc[1] == f["wtp_to"].iloc[0]
+
+
+@pytest.mark.parametrize("costs, effects", [([[1.0], [2.0]], [0.1, 0.2]),
+                                            ([1.0, 2.0], [[0.1], [0.2]])])
+def test_incremental_table_rejects_two_dimensional_costs_or_effects(costs, effects):
+    # incremental.py `_inputs`: either one 2-D is an error (not only both)
+    with pytest.raises(InputError, match="1-D"):
+        inc.incremental_table(["A", "B"], costs, effects)
+
+
+@pytest.mark.parametrize("costs, effects", [([1.0], None), (None, [0.5])])
+def test_incremental_table_needs_both_costs_and_effects(costs, effects):
+    # incremental.py `_inputs`: a missing one alone is named (not read as NaN)
+    with pytest.raises(InputError, match="costs and effects are needed"):
+        inc.incremental_table(["A"], costs, effects)
+
+
+def test_nmb_of_a_table_at_several_wtp_is_an_array_by_hand():
+    # incremental.py `_labelled`: a DataFrame keeps its labels only with one WTP; with several
+    # the result is (draws, strategies, WTP): NMB = e x w - c
+    import pandas as pd
+
+    c = pd.DataFrame({"A": [1.0, 2.0], "B": [3.0, 5.0]})
+    e = pd.DataFrame({"A": [0.1, 0.2], "B": [0.3, 0.1]})
+    out = inc.nmb(c, e, [10.0, 100.0])
+    assert isinstance(out, np.ndarray) and out.shape == (2, 2, 2)
+    # draw 0, A: 0.1 x 10 - 1 = 0, 0.1 x 100 - 1 = 9; B: 0.3 x 10 - 3 = 0, 30 - 3 = 27
+    # draw 1, A: 2 - 2 = 0, 20 - 2 = 18; B: 1 - 5 = -4, 10 - 5 = 5
+    want = [[[0.0, 9.0], [0.0, 27.0]], [[0.0, 18.0], [-4.0, 5.0]]]
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+    one = inc.nmb(c, e, 100.0)
+    assert isinstance(one, pd.DataFrame) and list(one.columns) == ["A", "B"]
+    np.testing.assert_allclose(one.to_numpy(), [[9.0, 27.0], [18.0, 5.0]], rtol=1e-12)
