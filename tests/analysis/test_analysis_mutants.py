@@ -152,3 +152,69 @@ def test_nmb_of_a_table_at_several_wtp_is_an_array_by_hand():
     one = inc.nmb(c, e, 100.0)
     assert isinstance(one, pd.DataFrame) and list(one.columns) == ["A", "B"]
     np.testing.assert_allclose(one.to_numpy(), [[9.0, 27.0], [18.0, 5.0]], rtol=1e-12)
+
+
+def _three_strategies():
+    # four draws of three strategies; C (last) is the default comparator and is not free
+    c = np.array([[10.0, 20.0, 5.0], [14.0, 22.0, 7.0], [12.0, 24.0, 6.0], [16.0, 26.0, 8.0]])
+    e = np.array([[1.0, 2.0, 0.5], [1.2, 2.2, 0.6], [1.4, 2.4, 0.7], [1.6, 2.6, 0.8]])
+    return c, e, ["A", "B", "C"]
+
+
+def test_summary_increments_over_the_last_strategy_by_hand():
+    # psa.py `summary`: default comparator the last strategy; increments are differences.
+    # mean costs A 13, B 23, C 6.5; mean effects A 1.3, B 2.3, C 0.65
+    c, e, s = _three_strategies()
+    t = psa.summary(c, e, s).set_index(["strategy", "outcome"])["mean"]
+    assert t[("A vs C", "inc_cost")] == pytest.approx(13.0 - 6.5, rel=1e-12)
+    assert t[("B vs C", "inc_cost")] == pytest.approx(23.0 - 6.5, rel=1e-12)
+    assert t[("A vs C", "inc_effect")] == pytest.approx(1.3 - 0.65, rel=1e-12)
+    assert t[("B vs C", "inc_effect")] == pytest.approx(2.3 - 0.65, rel=1e-12)
+    assert ("A vs B", "inc_cost") not in t.index
+
+
+def test_ce_plane_increments_over_the_last_strategy_by_hand():
+    # psa.py `ce_plane`: default comparator the last strategy
+    c, e, s = _three_strategies()
+    t = psa.ce_plane(c, e, s)
+    assert t["strategy"].tolist() == ["A"] * 4 + ["B"] * 4
+    # draw 0: A - C = (10 - 5, 1 - 0.5); B - C = (20 - 5, 2 - 0.5)
+    np.testing.assert_allclose(t["inc_cost"].to_numpy(), [5, 7, 6, 8, 15, 15, 18, 18],
+                               rtol=1e-12)
+    np.testing.assert_allclose(t["inc_effect"].to_numpy(),
+                               [0.5, 0.6, 0.7, 0.8, 1.5, 1.6, 1.7, 1.8], rtol=1e-12)
+
+
+def test_psa_accepts_more_than_256_strategies():
+    # psa.py `_check`: column count against name count by value (above 256 equal ints are
+    # distinct objects); 300 strategies, one draw: 299 increments over the last
+    k = 300
+    c, e = np.arange(k, dtype=float)[None, :], np.ones((1, k))
+    t = psa.ce_plane(c, e, [f"s{i}" for i in range(k)])
+    assert len(t) == k - 1
+    assert t["inc_cost"].iloc[0] == pytest.approx(-(k - 1.0))
+
+
+def test_icer_table_by_hand_intervals_digits_and_dominance():
+    # psa.py `icer_table`. 41 draws: A's incremental cost over C is 0, 1, ..., 40 and its
+    # incremental effect 0.5 in every draw. Percentiles by linear interpolation at position
+    # (n - 1) q: 2.5% -> 40 x 0.025 = 1 -> 1.0; 97.5% -> 39 -> 39.0. ICER = mean 20 / 0.5 = 40,
+    # interval 1/0.5 = 2 to 39/0.5 = 78. B costs exactly what C costs and gives 0.1 more:
+    # dominant (zero cost difference, more effect). Effects print with 3 decimals by default.
+    n = 41
+    dc = np.arange(n, dtype=float)
+    c = np.column_stack([100.0 + dc, np.full(n, 100.0), np.full(n, 100.0)])
+    e = np.column_stack([np.full(n, 1.5), np.full(n, 1.1), np.full(n, 1.0)])
+    t = psa.icer_table(c, e, ["A", "B", "C"])
+    a = t[t["comparison"] == "A vs C"].set_index("outcome")
+    cost = a.loc["Incremental cost"]
+    assert (cost["estimate"], cost["lower"], cost["upper"]) == pytest.approx((20, 1, 39))
+    assert cost["value"] == "20 (1 to 39)"
+    assert a.loc["Incremental QALYs", "value"] == "0.500 (0.500 to 0.500)"
+    icer = a.loc["ICER (cost per QALY gained)"]
+    assert (icer["estimate"], icer["lower"], icer["upper"]) == pytest.approx((40, 2, 78))
+    # a row after a dominant one is still made (dominance ends only that comparison)
+    b = t[t["comparison"] == "B vs C"].set_index("outcome")
+    assert b.loc["ICER (cost per QALY gained)", "value"] == "dominant"
+    t2 = psa.icer_table(c[:, [1, 0, 2]], e[:, [1, 0, 2]], ["B", "A", "C"])
+    assert t2["comparison"].tolist().count("A vs C") == 3
