@@ -88,3 +88,50 @@ def test_design_with_more_than_256_parameters():
     assert d.names[-1] == "x299"
     with pytest.raises(InputError, match="duplicate"):
         Design(np.zeros((1, 300)), names[:-1] + ["x0"], ["r"])
+
+
+def test_two_way_design_of_one_parameter_named_at_run_time_is_an_error():
+    # oneway.py `two_way_design`: the names are compared by value; a name built at run time
+    # (read from a file or a command line) is a different string object
+    first, second = "p", "".join(["p", "p"])[1:]
+    assert second == first and second is not first  # what this test is about
+    with pytest.raises(InputError, match="two different parameters"):
+        oneway.two_way_design(_table(), first, [0.1], second, [0.2])
+
+
+def _tornado(labels, dc, de, wtp=100.0):
+    return oneway.tornado(labels, np.array(dc), np.array(de), wtp).set_index("parameter")
+
+
+def test_tornado_base_label_read_at_run_time():
+    # oneway.py `tornado`: "base" compared by value (a label from a file is another object)
+    base = "".join(["ba", "se"])
+    assert base == "base" and base is not "base"[:]  # what this test is about
+    t = _tornado([base, "x:low", "x:high"], [10.0, 20.0, 5.0], [1.0, 1.0, 1.0])
+    assert t.index.tolist() == ["x"]
+
+
+def test_tornado_decision_change_by_hand():
+    # INMB = 100 dE - dC. Base: 100 - 10 = 90 > 0.
+    # x: low 100 - 20 = 80, high 100 - 5 = 95: same sign both ends -> no decision change
+    # y: low 100 - 30 = 70 (same sign), high 100 - 150 = -50 (other sign) -> change
+    # z: low 100 - 150 = -50 (other sign), high 70 -> change
+    labels = ["base", "x:low", "x:high", "y:low", "y:high", "z:low", "z:high"]
+    dc = [10.0, 20.0, 5.0, 30.0, 150.0, 150.0, 30.0]
+    t = _tornado(labels, dc, [1.0] * 7)
+    assert t["inmb_high"].to_dict() == pytest.approx({"x": 95.0, "y": -50.0, "z": 70.0})
+    assert t["decision_change"].to_dict() == {"x": False, "y": True, "z": True}
+    # base below 0: INMB -50; x: low -60, high -40 -> no change; y: high +10 -> change
+    t = _tornado(["base", "x:low", "x:high", "y:low", "y:high"],
+                 [150.0, 160.0, 140.0, 150.0, 90.0], [1.0] * 5)
+    assert t["decision_change"].to_dict() == {"x": False, "y": True}
+
+
+def test_tornado_icer_only_in_the_north_east_by_hand():
+    # oneway.py `_icer`: base dominant (dC = -10 < 0, dE = 1 > 0): no ICER, quadrant SE;
+    # x low: dC 20, dE 0.5 -> NE, ICER 40; x high: dC 0, dE 2 -> SE (dominant), no ICER
+    t = _tornado(["base", "x:low", "x:high"], [-10.0, 20.0, 0.0], [1.0, 0.5, 2.0])
+    assert np.isnan(t.loc["x", "icer_base"]) and np.isnan(t.loc["x", "icer_high"])
+    assert t.loc["x", "icer_low"] == pytest.approx(40.0, rel=1e-12)
+    assert t.loc["x", "quadrant_low"] == "NE"
+    assert t.loc["x", "quadrant_high"] == "SE (dominant)"
