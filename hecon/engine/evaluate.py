@@ -69,10 +69,11 @@ def _strategies(strategies: Any) -> dict[str, Any]:
 
 
 def _slice(p: ParamView, lo: int, hi: int) -> ParamView:
-    return ParamView({k: v[lo:hi] for k, v in p.items()}, n=hi - lo)
+    return p.rows(lo, hi)
 
 
-def _concat(parts: list[ModelOutput]) -> ModelOutput:
+def concat_outputs(parts: list[ModelOutput]) -> ModelOutput:
+    """Outputs of consecutive sample chunks joined into one (totals, traces, extras, record)."""
     first = parts[0]
     if len(parts) == 1:
         return first
@@ -126,5 +127,5 @@ def evaluate(
                     strat, _slice(p, lo, min(lo + size, n)) if size < n else p, settings, keep))
             except ModelError as exc:
                 raise _locate(exc, lo, labels) from exc
-        outputs[name] = _concat(parts)
+        outputs[name] = concat_outputs(parts)
     return Results(list(strats), list(labels), outputs)

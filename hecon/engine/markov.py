@@ -29,6 +29,11 @@ strategy, state, cycle and sample): every transition probability in [0, 1]; rows
 (or a non-negative complement); no transition from a dead state to a living one (survival never
 rises); state membership non-negative and summing to 1 after every cycle.
 
+With ``vectorised=True`` the callables are called once for all cycles instead, with the
+parameters as (n, 1) columns and ``t.k``, ``t.time`` as (1, T) rows (``t.age`` (n, T) or
+(1, T)); write them with numpy broadcasting (``np.where``, not ``if``) and they work both ways
+(:mod:`hecon.engine.vectorised`; same results, far less Python overhead per cycle).
+
 Rewards: ``costs`` are amounts per cycle by category; ``utilities`` annual weights (QALYs per
 cycle = utility x cycle length); ``transition_costs`` / ``transition_qalys`` one-off amounts
 per transition (e.g. the cost of death or of a procedure); ``start_costs`` / ``start_qalys``
@@ -240,6 +245,7 @@ class MarkovModel:
     time_homogeneous: bool = False
     cost_categories: Sequence[str] = ()
     start_as: str = "proportions"
+    vectorised: bool = False
 
     def __post_init__(self) -> None:
         if int(self.n_cycles) != self.n_cycles or self.n_cycles < 1:
@@ -426,8 +432,21 @@ class MarkovModel:
         keep_trace: bool = True,
         start: Any = None,
     ) -> ModelOutput:
-        """Evaluate the model for all samples at once; returns totals and (optionally) trace."""
+        """Evaluate the model for all samples at once; returns totals and (optionally) trace.
+
+        With ``vectorised=True`` every callable is called once for all cycles
+        (:mod:`hecon.engine.vectorised`); otherwise once per cycle."""
         settings = settings or Settings()
+        if self.vectorised:
+            from hecon.engine.vectorised import run_vectorised
+
+            return run_vectorised(self, params, settings, keep_trace, start)
+        return self._run_cycles(params, settings, keep_trace, start)
+
+    def _run_cycles(
+        self, params: ParamView, settings: Settings, keep_trace: bool, start: Any
+    ) -> ModelOutput:
+        """The per-cycle path: callables called and invariants checked cycle by cycle."""
         p, lay, n = params, self.layout, params.n
         T, dt = int(self.n_cycles), float(self.cycle_length)
         acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive, lay.collapse,

@@ -44,6 +44,13 @@ class ParamView(Mapping[str, np.ndarray]):
             k: (np.broadcast_to(a, (self._n,)) if a.shape[0] == 1 else a) for k, a in arrays.items()
         }
 
+    def rows(self, lo: int, hi: int) -> ParamView:
+        """The samples lo..hi-1 (views of the same arrays, no copy and no re-check)."""
+        out = ParamView.__new__(ParamView)
+        out._n = hi - lo
+        out._values = {k: v[lo:hi] for k, v in self._values.items()}
+        return out
+
     @property
     def n(self) -> int:
         """Number of samples."""

@@ -42,7 +42,9 @@ class Country:
 
     def gp_cumhaz(self, age: np.ndarray, male: np.ndarray) -> np.ndarray:
         """Cumulative general-population hazard from the table's first age to ``age`` (exact
-        for the table's piecewise-constant hazard); ages beyond the last use the last rate."""
+        for the table's piecewise-constant hazard); ages beyond the last use the last rate.
+        The result has the broadcast shape of ``age`` and ``male``, except that for one sex
+        throughout it keeps the shape of ``age`` (which broadcasts to it)."""
         lt = self.life_table
         age = np.asarray(age, dtype=float)
         male = np.asarray(male, dtype=float)
@@ -51,15 +53,22 @@ class Country:
             a0, m0 = age.flat[0], male.flat[0]
             if (age == a0).all() and (male == m0).all():  # one cohort age and sex: compute once
                 return np.full(shape, self.gp_cumhaz(np.array([a0]), np.array([m0]))[0])
-        out = np.empty(shape)
-        for sex, mask in (("male", np.asarray(male) >= 0.5), ("female", np.asarray(male) < 0.5)):
-            if not np.any(mask):
-                continue
-            a = np.broadcast_to(age, out.shape)[mask] - lt.ages[0]
+
+        def cumhaz(a: np.ndarray, sex: str) -> np.ndarray:
+            a = a - lt.ages[0]
             rates = lt.rates[sex]
             k = np.clip(np.floor(a).astype(int), 0, rates.size - 1)
             cum = np.concatenate([[0.0], np.cumsum(rates)])
-            out[mask] = cum[k] + rates[k] * (a - k)
+            return cum[k] + rates[k] * (a - k)
+
+        is_male = male >= 0.5
+        if is_male.all() or not is_male.any():  # one sex: no masks, ages keep their shape
+            return cumhaz(age, "male" if is_male.all() else "female")
+        out = np.empty(shape)
+        full_age = np.broadcast_to(age, shape)
+        for sex, mask in (("male", is_male), ("female", ~is_male)):
+            mask = np.broadcast_to(mask, shape)
+            out[mask] = cumhaz(full_age[mask], sex)
         return out
 
     def gp_hazard(self, age: np.ndarray, male: np.ndarray) -> np.ndarray:

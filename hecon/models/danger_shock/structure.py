@@ -210,7 +210,7 @@ def long_term_model(arm: str, cfg: ModelConfig, gp_cumhaz: CumHazard,
     def transitions(p: ParamView, t) -> dict:
         since_index = ACUTE_YEARS + t.time
         h_gp = (gp_cumhaz(t.age + dt, p.male) - gp_cumhaz(t.age, p.male)) / dt
-        smr = p.smr_year1 if since_index < 1.0 else p.smr_after_year1
+        smr = np.where(since_index < 1.0, p.smr_year1, p.smr_after_year1)
         h_post = h_gp * smr * effect_multiplier(p, arm, since_index, cfg)
         h_dial = np.maximum(p.rate_death_dialysis, h_post)
         return {
@@ -242,6 +242,7 @@ def long_term_model(arm: str, cfg: ModelConfig, gp_cumhaz: CumHazard,
         start_age=lambda p: p.age + ACUTE_YEARS,
         start_time=ACUTE_YEARS,
         cost_categories=("follow_up", "dialysis"),
+        vectorised=True,
     )
 
 
