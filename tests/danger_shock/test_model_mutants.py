@@ -3,6 +3,7 @@
 is worked out by hand in the test."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hecon.models.danger_shock.config import ModelConfig
@@ -36,3 +37,20 @@ def test_horizon_cycles_follow_the_cycle_length():
     assert fifth.horizon_cycles(np.array([67.0])).tolist() == [163]
     fifth_psm = DangerShockModel.build(ModelConfig(cycle_days=73.05, structure="psm"))
     assert fifth_psm.horizon_cycles(np.array([67.0])).tolist() == [165]
+
+
+def test_oldest_start_age_by_hand(built):
+    # model.py `_check_ages`: the acute phase (hybrid) and one monthly cycle must fit before
+    # age 100. Hybrid: at most 100 - 1/12 - 180/365.25 = 100 - 0.08333 - 0.49281 = 99.4239;
+    # partitioned survival: at most 100 - 1/12 = 99.9167.
+    from hecon.design import Design
+    from hecon.errors import InputError
+
+    for structure, ok, bad, top in (("hybrid", 99.42, 99.43, "99.42"),
+                                    ("psm", 99.91, 99.92, "99.92")):
+        m = built[structure]
+        d = Design.from_frame(pd.DataFrame({"age": [ok]}), m.table)
+        m.prepare(d)  # no error just below the limit
+        d = Design.from_frame(pd.DataFrame({"age": [bad]}), m.table)
+        with pytest.raises(InputError, match=f"at most {top}"):
+            m.prepare(d)
