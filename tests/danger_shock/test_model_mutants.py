@@ -54,3 +54,26 @@ def test_oldest_start_age_by_hand(built):
         d = Design.from_frame(pd.DataFrame({"age": [bad]}), m.table)
         with pytest.raises(InputError, match=f"at most {top}"):
             m.prepare(d)
+
+
+def test_missing_parameters_are_named_by_hand():
+    # model.py `check_names`: the first missing name is the error's parameter; the others are
+    # listed only when there are others
+    from pathlib import Path
+
+    from hecon.errors import InputError
+    from hecon.models.danger_shock.model import check_names
+    from hecon.parameters import ParameterTable
+
+    def table(names):
+        return ParameterTable.from_frame(pd.DataFrame(
+            [dict(name=n, value=1.0, unit="count", distribution="fixed", source="test")
+             for n in names]))
+
+    default = table(["a", "b", "c"])
+    with pytest.raises(InputError) as err:
+        check_names(table(["a", "b"]), default, Path("mine.csv"))
+    assert err.value.parameter == "c" and "more" not in str(err.value)
+    with pytest.raises(InputError) as err:
+        check_names(table(["a"]), default, Path("mine.csv"))
+    assert err.value.parameter == "b" and "(nor 1 more: c)" in str(err.value)
