@@ -55,11 +55,16 @@ ENGINE = tuple(
     )
 )
 
+#: the time-vectorised Markov path and the modules it changed (sampled on their own so that
+#: new code gets a sample of its own size)
+ENGINE_VECTORISED = tuple(f"hecon/engine/{m}.py" for m in ("vectorised", "markov", "accumulate"))
+
 #: tests written to kill surviving mutants of the analyses (docs/testing.md)
 MUTANT_TESTS = "tests/analysis/test_analysis_mutants.py"
 
 TARGETS: tuple[Target, ...] = (
     Target("engine", ENGINE, ("tests/engine",), 80, 0.22),
+    Target("engine_vectorised", ENGINE_VECTORISED, ("tests/engine",), 30, 0.10),
     Target("voi", ("hecon/analysis/voi.py",), (
         "tests/analysis/test_analysis_voi.py", "tests/analysis/test_analysis_voi_independent.py",
         MUTANT_TESTS,
@@ -86,6 +91,7 @@ TARGETS: tuple[Target, ...] = (
         "hecon/models/danger_shock/psm.py",
     ), (
         "tests/danger_shock/test_numpy_reference.py", "tests/danger_shock/test_long_term.py",
+        "tests/danger_shock/test_model_mutants.py",
     ), 15, 0.22),
 )
 

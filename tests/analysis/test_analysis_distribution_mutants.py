@@ -59,3 +59,67 @@ def test_lognormal_interval_must_contain_the_value(value):
     assert d.p["meanlog"] == pytest.approx(math.log(0.7), rel=1e-12)
     z = norm.ppf(0.975)
     assert d.p["sdlog"] == pytest.approx((math.log(0.9) - math.log(0.5)) / (2 * z), rel=1e-12)
+
+
+def test_normal_kind_read_at_run_time_is_checked():
+    # distributions.py `make`: the kind is compared by value
+    kind = "".join(["nor", "mal"])
+    assert kind == "normal" and kind is not "normal"[:]  # what this test is about
+    with pytest.raises(DistributionError, match="standard error > 0"):
+        make(kind, mean=1.0, sd=0.0)
+
+
+def test_a_kind_with_no_frozen_distribution_is_named():
+    # distributions.py `_frozen`: an unknown kind (here a Dirichlet member's marginal, which
+    # has no single-parameter form) is a DistributionError, not read as a normal
+    from hecon.distributions import Dist
+
+    with pytest.raises(DistributionError, match="no frozen distribution for dirichlet"):
+        Dist("dirichlet", (("alpha", 2.0),)).ppf(np.array([0.5]))
+
+
+def test_means_by_closed_form():
+    # distributions.py `Dist.mean`: gamma shape x scale = 2 x 3 = 6; normal 4; uniform
+    # (2 + 6) / 2 = 4; triangular (2 + 3 + 6) / 3 = 11/3; lognormal exp(0 + 0.5^2 / 2);
+    # beta 2 / (2 + 6) = 0.25; fixed its value
+    assert make("gamma", shape=2.0, scale=3.0).mean() == pytest.approx(6.0, rel=1e-12)
+    assert make("normal", mean=4.0, sd=1.0).mean() == pytest.approx(4.0, rel=1e-12)
+    assert make("uniform", min=2.0, max=6.0).mean() == pytest.approx(4.0, rel=1e-12)
+    assert make("triangular", min=2.0, mode=3.0, max=6.0).mean() == pytest.approx(11 / 3)
+    assert make("lognormal", meanlog=0.0, sdlog=0.5).mean() == pytest.approx(
+        math.exp(0.125), rel=1e-12)
+    assert make("beta", alpha=2.0, beta=6.0).mean() == pytest.approx(0.25, rel=1e-12)
+    assert make("fixed", value=7.0).mean() == 7.0
+
+
+def test_descriptions():
+    # distributions.py `describe`
+    assert make("beta", alpha=82.0, beta=97.0).describe() == "beta(alpha=82, beta=97)"
+    assert make("fixed", value=7.0).describe() == "fixed"
+
+
+def test_triangular_with_min_above_max_names_min_and_max():
+    with pytest.raises(DistributionError, match="min < max"):
+        make("triangular", min=6.0, mode=5.5, max=5.0)
+
+
+def test_method_of_moments_edges():
+    from hecon.distributions import lognormal_from_mean_se, se_from_ci
+
+    # a negative SE is an error for the lognormal too
+    with pytest.raises(DistributionError, match="standard error must be > 0"):
+        lognormal_from_mean_se(1.0, -0.1)
+    # an SE below 1 is fine for the gamma: mean 10, se 0.5 -> shape (10/0.5)^2 = 400,
+    # scale 0.5^2 / 10 = 0.025
+    g = gamma_from_mean_se(10.0, 0.5)
+    assert g.p["shape"] == pytest.approx(400.0, rel=1e-12)
+    assert g.p["scale"] == pytest.approx(0.025, rel=1e-12)
+    # a beta mean of 1.5 is outside (0, 1), named as such
+    with pytest.raises(DistributionError, match="strictly between 0 and 1"):
+        beta_from_mean_se(1.5, 0.1)
+    # too large an SE for mean 0.2: the bound printed is 0.2 x 0.8 = 0.16
+    with pytest.raises(DistributionError, match=r"mean\(1-mean\) = 0\.16\)"):
+        beta_from_mean_se(0.2, 0.5)
+    # 95% interval 2 to 6: se = 4 / (2 x 1.959964) = 1.020427
+    assert se_from_ci(2.0, 6.0) == pytest.approx(4 / (2 * 1.959964), rel=1e-6)
+    assert se_from_ci(2.0, 6.0) == pytest.approx(1.020427, rel=1e-6)

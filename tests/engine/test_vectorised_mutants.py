@@ -1,0 +1,91 @@
+"""Tests that kill mutants of the time-vectorised Markov path (hecon/engine/vectorised.py)
+which survived `make mutation` (docs/testing.md). Every expected number is worked out by hand
+in the test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hecon.engine import C, Counting, DiscountSchedule, MarkovModel, ParamView, Settings, State
+
+
+@pytest.fixture
+def no_fallback(monkeypatch):
+    """A valid model must run on the vectorised path itself: a failed internal check there
+    silently re-runs the per-cycle path (same numbers, 10-100 times slower), which would hide
+    a broken vectorised path from any test of numbers."""
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the vectorised path fell back to the per-cycle path")
+
+    monkeypatch.setattr(MarkovModel, "_run_cycles", fail)
+
+
+def test_cycle_number_seen_by_vectorised_callables_by_hand(no_fallback):
+    # vectorised.py `run_vectorised`: t.k is the 1-based cycle number of every cycle at once.
+    # Nobody dies (q = 0), cost 10 x k per cycle alive, end counting, no discounting, 3 cycles:
+    # 10 x (1 + 2 + 3) = 60; the utility 0.1 x k gives 0.1 x 6 = 0.6 QALYs
+    model = MarkovModel(
+        name="cycles", states=["alive", State("dead", dead=True)],
+        transitions=lambda p, t: {("alive", "dead"): 0.0, ("alive", "alive"): C},
+        start={"alive": 1.0}, n_cycles=3, cycle_length=1.0,
+        costs=lambda p, t: {"care": {"alive": 10.0 * t.k}},
+        utilities=lambda p, t: {"alive": 0.1 * t.k}, vectorised=True)
+    flat = DiscountSchedule.flat(0.0)
+    settings = Settings(counting=Counting("end"), discount_costs=flat, discount_effects=flat)
+    out = model.run(ParamView({}, n=2), settings)
+    np.testing.assert_allclose(out.totals.costs["care"], [60.0, 60.0], rtol=1e-13)
+    np.testing.assert_allclose(out.totals.qalys, [0.6, 0.6], rtol=1e-13)
+    assert out.totals.life_years[0] == pytest.approx(3.0, rel=1e-13)
+
+
+def _lead_tests():
+    """The rich model of test_vectorised.py (loaded from its file: tests are not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).with_name("test_vectorised.py")
+    spec = importlib.util.spec_from_file_location("_vectorised_rich", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("counting", ["start", "end", "half-cycle", "life-table", "trapezoid",
+                                      "simpson"])
+@pytest.mark.parametrize("transition_rewards", ["cycle", "within-cycle"])
+def test_rich_model_runs_on_the_vectorised_path_itself(monkeypatch, counting,
+                                                       transition_rewards):
+    # test_vectorised.py compares the two paths; that comparison holds trivially if the
+    # vectorised path falls back to the per-cycle one, so here the fallback is an error
+    mod = _lead_tests()
+    settings = Settings(counting=Counting(counting), discount_costs=DiscountSchedule.flat(0.04),
+                        discount_effects=DiscountSchedule.flat(0.015), timing="middle",
+                        transition_rewards=transition_rewards)
+    p = mod.rich_params()
+    b = mod.rich_model(False).run(p, settings)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the vectorised path fell back to the per-cycle path")
+
+    monkeypatch.setattr(MarkovModel, "_run_cycles", fail)
+    a = mod.rich_model(True).run(p, settings)
+    np.testing.assert_allclose(a.totals.qalys, b.totals.qalys, rtol=1e-12)
+    for c in b.totals.costs:
+        np.testing.assert_allclose(a.totals.costs[c], b.totals.costs[c], rtol=1e-12)
+
+
+def test_rows_given_in_full_without_a_complement_by_hand(no_fallback):
+    # vectorised.py `_transitions`: rows that sum to 1 without a complement C are valid.
+    # alive -> dead 0.2, alive -> alive 0.8, 2 cycles, end counting, no discounting:
+    # LY = 0.8 + 0.64 = 1.44
+    model = MarkovModel(
+        name="full rows", states=["alive", State("dead", dead=True)],
+        transitions=lambda p, t: {("alive", "dead"): 0.2, ("alive", "alive"): 0.8,
+                                  ("dead", "dead"): 1.0},
+        start={"alive": 1.0}, n_cycles=2, cycle_length=1.0, vectorised=True)
+    flat = DiscountSchedule.flat(0.0)
+    settings = Settings(counting=Counting("end"), discount_costs=flat, discount_effects=flat)
+    out = model.run(ParamView({}, n=1), settings)
+    assert out.totals.life_years[0] == pytest.approx(1.44, rel=1e-13)
