@@ -345,6 +345,7 @@ def _texts(plugin: object, folder: object) -> dict:
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from hecon import runner
     from hecon.plugin import load_plugin
+    from hecon.progress import bars, silent
     from hecon.report.plots import plots_meanwhile
     from hecon.report.workbook import build_workbook
     from hecon.runfolder import check_target, staged_run
@@ -360,11 +361,19 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
                                         str(stage.path), name, command=["hecon", *argv],
                                         analyses=analyses, options=_options(args, plugin))
         texts = _texts(plugin, stage.path)
-        with plots_meanwhile(stage.path, texts=texts):  # the plots in another process
-            build_workbook(stage.path, texts=texts)
-            live = getattr(plugin, "live_model", None)
-            if callable(live) and job == "run" and not args.scenario:  # the base case in formulas
-                live(stage.path, [s["country"] for s in summaries], args.inputs)
+        live = getattr(plugin, "live_model", None)
+        live = live if callable(live) and job == "run" and not args.scenario else None
+        bar = (silent if args.quiet else bars)("Workbooks and plots", 2 if live else 1,
+                                               unit="workbook")
+        try:
+            with plots_meanwhile(stage.path, texts=texts):  # the plots in another process
+                build_workbook(stage.path, texts=texts)
+                bar.update(1)
+                if live is not None:  # the base case in formulas
+                    live(stage.path, [s["country"] for s in summaries], args.inputs)
+                    bar.update(1)
+        finally:
+            bar.close()
     format_summary = getattr(plugin, "format_summary", runner.format_summary)
     format_analyses = getattr(plugin, "format_analyses", None) or (
         lambda s: runner.format_analyses(s, texts.get("parameter_labels")))

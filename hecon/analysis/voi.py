@@ -74,7 +74,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
@@ -549,11 +549,11 @@ def _fit_loss(g: np.ndarray) -> float:
 # ------------------------------------------------------------------------------- EVPPI
 def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
     """One BLAS thread while a smoother is fitted (``threadpoolctl``, a dependency of hecon;
-    without it, e.g. in an environment that skipped it, nothing changes). The fits are many products of 500 x 500 and
-    10,000 x 300 matrices, which gain little from a second thread on an idle machine and lose
-    10x or more to OpenBLAS threads waiting for each other on a loaded one (the flagship's
-    EVPPI table on 2 busy cores: 214 s with 2 BLAS threads, 20 s with one;
-    benchmarks/bench_voi.py). The results are the same up to rounding."""
+    without it, e.g. in an environment that skipped it, nothing changes). The fits are many
+    products of 500 x 500 and 10,000 x 300 matrices, which gain little from a second thread
+    on an idle machine and lose 10x or more to OpenBLAS threads waiting for each other on a
+    loaded one (the flagship's EVPPI table on 2 busy cores: 214 s with 2 BLAS threads, 20 s
+    with one; benchmarks/bench_voi.py). The results are the same up to rounding."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
@@ -819,13 +819,15 @@ def evppi_table(
     se_draws: int = SE_DRAWS,
     seed: int = 1,
     include_evpi: bool = True,
+    on_fit: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
     """EVPPI per person of each parameter (columns of ``design_values``, the PSA draws in the
     same row order as ``nb``; default all columns) and of each named group, by :func:`evppi`.
     Columns: parameter, evppi, se, r2 (mean over the incremental net-benefit columns), method,
     kind (parameter/group/evpi), edf (mean), max_decile_z. Parameters that do not vary get
     EVPPI 0 without fitting (method "none (constant)"). With ``include_evpi`` a last row gives
-    the EVPI (kind "evpi") for reference."""
+    the EVPI (kind "evpi") for reference. ``on_fit()`` is called after each parameter's or
+    group's fit (e.g. to move a progress bar)."""
     a = _nb(nb)
     if not isinstance(design_values, pd.DataFrame):
         raise InputError("design values must be a DataFrame with one column per parameter",
@@ -857,10 +859,14 @@ def evppi_table(
         x = design_values[p].to_numpy(dtype=float)
         rows.append(row(p, "parameter", evppi(a, x, method, knots=knots, se_draws=se_draws,
                                               seed=seed, name=str(p))))
+        if on_fit is not None:
+            on_fit()
     for g, members in group_items:
         x = design_values[members].to_numpy(dtype=float)
         rows.append(row(g, "group", evppi(a, x, method, knots=knots, se_draws=se_draws,
                                           seed=seed, name=str(g))))
+        if on_fit is not None:
+            on_fit()
     if include_evpi:
         rows.append({"parameter": "all parameters (EVPI)", "evppi": evpi(a), "se": evpi_se(a),
                      "r2": float("nan"), "method": "Monte Carlo", "kind": "evpi",

@@ -348,12 +348,18 @@ def run_voi(model: DangerShockModel, design: Design, results: Results,
                           "evpi_population": loss["evpi"] * pop["discounted_patients"]})
     values = design.to_frame().drop(columns=["label"])[psa_table(model, opts).uncertain_names]
     frames = []
-    for w in model.country.wtp:
-        nb = w * qalys - costs
-        t = voi.evppi_table(nb, values, groups=parameter_groups(model, opts))
-        t.insert(0, "wtp", w)
-        t["evppi_population"] = t["evppi"] * pop["discounted_patients"]
-        frames.append(t)
+    groups = parameter_groups(model, opts)
+    bar = opts.progress(f"EVPPI {c.upper()}", len(model.country.wtp) * (
+        values.shape[1] + len(groups)), unit="fit")
+    try:
+        for w in model.country.wtp:
+            nb = w * qalys - costs
+            t = voi.evppi_table(nb, values, groups=groups, on_fit=lambda: bar.update(1))
+            t.insert(0, "wtp", w)
+            t["evppi_population"] = t["evppi"] * pop["discounted_patients"]
+            frames.append(t)
+    finally:
+        bar.close()
     out = {f"evpi_{c}.csv": curve, f"evppi_{c}.csv": pd.concat(frames, ignore_index=True),
            f"population_{c}.json": pop}
     if opts.evsi_n:
