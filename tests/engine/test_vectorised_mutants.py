@@ -1,6 +1,6 @@
-"""Tests that kill mutants of the time-vectorised Markov path (hecon/engine/vectorised.py)
-which survived `make mutation` (docs/testing.md). Every expected number is worked out by hand
-in the test."""
+"""Tests that kill mutants of the time-vectorised Markov path (hecon/engine/vectorised.py) and
+of markov.py which survived `make mutation` (target engine_vectorised; docs/testing.md).
+Every expected number is worked out by hand in the test."""
 
 from __future__ import annotations
 
@@ -89,3 +89,43 @@ def test_rows_given_in_full_without_a_complement_by_hand(no_fallback):
     settings = Settings(counting=Counting("end"), discount_costs=flat, discount_effects=flat)
     out = model.run(ParamView({}, n=1), settings)
     assert out.totals.life_years[0] == pytest.approx(1.44, rel=1e-13)
+
+
+def _two_state(**kw) -> MarkovModel:
+    base = dict(name="m", states=["well", State("dead", dead=True)],
+                transitions=lambda p, t: {("well", "dead"): 0.1, ("well", "well"): C},
+                start={"well": 1.0}, n_cycles=2, cycle_length=1.0)
+    base.update(kw)
+    return MarkovModel(**base)
+
+
+def test_cost_that_is_not_a_mapping_is_explained_with_the_first_state():
+    # markov.py `cycle_rewards`: the example in the message uses the model's first state
+    from hecon.errors import ModelSpecError
+
+    with pytest.raises(ModelSpecError, match=r"\{'care': \{'well': 1000\}\}"):
+        _two_state(costs=lambda p, t: 5.0).run(ParamView({}, n=3), Settings())
+
+
+def test_start_qalys_of_the_wrong_shape_is_an_error():
+    # markov.py `add_start_rewards`: start QALYs are one value per sample, not per cycle
+    from hecon.errors import ModelError
+
+    with pytest.raises(ModelError, match="start QALYs"):
+        _two_state(start_qalys=lambda p: np.ones((3, 2))).run(ParamView({}, n=3), Settings())
+
+
+def test_negative_share_at_the_rounding_tolerance_is_accepted():
+    # markov.py `check_membership`: a share of -1e-12 (the rounding tolerance itself) is
+    # rounding; -1e-10 is not. Undiscounted end counting, 2 cycles, death 0.1 per cycle:
+    # LY = (1 + 1e-12) (0.9 + 0.81) = 1.71 (to 1e-12)
+    from hecon.errors import ModelError
+
+    flat = DiscountSchedule.flat(0.0)
+    settings = Settings(counting=Counting("end"), discount_costs=flat, discount_effects=flat)
+    out = _two_state(start={"well": 1 + 1e-12, "dead": -1e-12}).run(ParamView({}, n=1),
+                                                                      settings)
+    assert out.totals.life_years[0] == pytest.approx(1.71, rel=1e-11)
+    with pytest.raises(ModelError):
+        _two_state(start={"well": 1 + 1e-10, "dead": -1e-10}).run(ParamView({}, n=1),
+                                                                    settings)
