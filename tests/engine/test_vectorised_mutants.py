@@ -129,3 +129,25 @@ def test_negative_share_at_the_rounding_tolerance_is_accepted():
     with pytest.raises(ModelError):
         _two_state(start={"well": 1 + 1e-10, "dead": -1e-10}).run(ParamView({}, n=1),
                                                                     settings)
+
+
+@pytest.mark.parametrize("q", [0.0, 1.0])
+def test_certain_death_or_survival_runs_vectorised_by_hand(no_fallback, q):
+    # vectorised.py `_transitions`: a complement of exactly 0 (q = 1) or 1 (q = 0) is valid;
+    # one cycle, end counting, no discounting: LY = 1 - q
+    flat = DiscountSchedule.flat(0.0)
+    settings = Settings(counting=Counting("end"), discount_costs=flat, discount_effects=flat)
+    model = MarkovModel(
+        name="certain", states=["alive", State("dead", dead=True)],
+        transitions=lambda p, t: {("alive", "dead"): q, ("alive", "alive"): C},
+        start={"alive": 1.0}, n_cycles=1, cycle_length=1.0, vectorised=True)
+    out = model.run(ParamView({}, n=2), settings)
+    np.testing.assert_allclose(out.totals.life_years, 1.0 - q, rtol=0, atol=1e-15)
+
+
+def test_discrete_discount_rate_of_one_is_an_error():
+    # discount.py: a discrete rate must be below 1 (100% a year)
+    from hecon.errors import HeconError
+
+    with pytest.raises((HeconError, ValueError)):
+        DiscountSchedule.flat(1.0)
