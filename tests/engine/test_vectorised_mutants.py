@@ -151,3 +151,30 @@ def test_discrete_discount_rate_of_one_is_an_error():
 
     with pytest.raises((HeconError, ValueError)):
         DiscountSchedule.flat(1.0)
+
+
+def test_partitioned_survival_time_seen_by_costs_by_hand():
+    # psm.py `run`: t.time is the start of cycle k, (k - 1) dt. Nobody dies (S = 1), cost
+    # 10 x t.time per cycle alive, 3 yearly cycles, end counting, no discounting:
+    # 10 x (0 + 1 + 2) = 30
+    from hecon.engine import PartitionedSurvivalModel
+
+    flat = DiscountSchedule.flat(0.0)
+    settings = Settings(counting=Counting("end"), discount_costs=flat, discount_effects=flat)
+    model = PartitionedSurvivalModel(
+        name="flat", states=["alive", State("dead", dead=True)],
+        curves=lambda p, times: [np.ones((p.n, len(times)))], n_cycles=3, cycle_length=1.0,
+        costs=lambda p, t: {"care": {"alive": 10.0 * t.time}})
+    out = model.run(ParamView({}, n=2), settings)
+    np.testing.assert_allclose(out.totals.costs["care"], [30.0, 30.0], rtol=1e-13)
+
+
+def test_partitioned_survival_refuses_tunnel_states():
+    # psm.py `__post_init__`: time in state has no meaning in a partitioned-survival model
+    from hecon.engine import PartitionedSurvivalModel
+    from hecon.errors import ModelError
+
+    with pytest.raises(ModelError, match="tunnel"):
+        PartitionedSurvivalModel(
+            name="t", states=[State("alive", tunnel=3), State("dead", dead=True)],
+            curves=lambda p, times: [np.ones((p.n, len(times)))], n_cycles=3)
