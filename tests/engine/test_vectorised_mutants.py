@@ -178,3 +178,19 @@ def test_partitioned_survival_refuses_tunnel_states():
         PartitionedSurvivalModel(
             name="t", states=[State("alive", tunnel=3), State("dead", dead=True)],
             curves=lambda p, times: [np.ones((p.n, len(times)))], n_cycles=3)
+
+
+def test_tree_payoffs_discounted_to_the_tree_time_by_hand():
+    # strategy.py `_add_once`: a tree alone (no cohort model) counted at tree_time = 1 year,
+    # discount 5% a year: cost 1000 / 1.05 = 952.38..., QALYs 0.5 / 1.05 = 0.47619...
+    from hecon.engine import Branch, Chance, Hybrid, Terminal
+
+    tree = Chance("acute", [Branch("lives", p=C, costs={"hosp": 1000.0}, qalys=0.5,
+                                   then=Terminal("alive"))])
+    r = DiscountSchedule.flat(0.05)
+    settings = Settings(discount_costs=r, discount_effects=r)
+    out = Hybrid(name="h", tree=tree, model=None, tree_time=1.0).run(ParamView({}, n=1),
+                                                                      settings)
+    assert out.totals.costs["hosp"][0] == pytest.approx(1000 / 1.05, rel=1e-12)
+    assert out.totals.qalys[0] == pytest.approx(0.5 / 1.05, rel=1e-12)
+    assert out.totals.qalys_undisc[0] == pytest.approx(0.5, rel=1e-12)
