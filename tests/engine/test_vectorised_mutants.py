@@ -1,6 +1,6 @@
-"""Tests that kill mutants of the time-vectorised Markov path (hecon/engine/vectorised.py)
-which survived `make mutation` (docs/testing.md). Every expected number is worked out by hand
-in the test."""
+"""Tests that kill mutants of the time-vectorised Markov path (hecon/engine/vectorised.py) and
+of markov.py which survived `make mutation` (target engine_vectorised; docs/testing.md).
+Every expected number is worked out by hand in the test."""
 
 from __future__ import annotations
 
@@ -89,3 +89,108 @@ def test_rows_given_in_full_without_a_complement_by_hand(no_fallback):
     settings = Settings(counting=Counting("end"), discount_costs=flat, discount_effects=flat)
     out = model.run(ParamView({}, n=1), settings)
     assert out.totals.life_years[0] == pytest.approx(1.44, rel=1e-13)
+
+
+def _two_state(**kw) -> MarkovModel:
+    base = dict(name="m", states=["well", State("dead", dead=True)],
+                transitions=lambda p, t: {("well", "dead"): 0.1, ("well", "well"): C},
+                start={"well": 1.0}, n_cycles=2, cycle_length=1.0)
+    base.update(kw)
+    return MarkovModel(**base)
+
+
+def test_cost_that_is_not_a_mapping_is_explained_with_the_first_state():
+    # markov.py `cycle_rewards`: the example in the message uses the model's first state
+    from hecon.errors import ModelSpecError
+
+    with pytest.raises(ModelSpecError, match=r"\{'care': \{'well': 1000\}\}"):
+        _two_state(costs=lambda p, t: 5.0).run(ParamView({}, n=3), Settings())
+
+
+def test_start_qalys_of_the_wrong_shape_is_an_error():
+    # markov.py `add_start_rewards`: start QALYs are one value per sample, not per cycle
+    from hecon.errors import ModelError
+
+    with pytest.raises(ModelError, match="start QALYs"):
+        _two_state(start_qalys=lambda p: np.ones((3, 2))).run(ParamView({}, n=3), Settings())
+
+
+def test_negative_share_at_the_rounding_tolerance_is_accepted():
+    # markov.py `check_membership`: a share of -1e-12 (the rounding tolerance itself) is
+    # rounding; -1e-10 is not. Undiscounted end counting, 2 cycles, death 0.1 per cycle:
+    # LY = (1 + 1e-12) (0.9 + 0.81) = 1.71 (to 1e-12)
+    from hecon.errors import ModelError
+
+    flat = DiscountSchedule.flat(0.0)
+    settings = Settings(counting=Counting("end"), discount_costs=flat, discount_effects=flat)
+    out = _two_state(start={"well": 1 + 1e-12, "dead": -1e-12}).run(ParamView({}, n=1),
+                                                                      settings)
+    assert out.totals.life_years[0] == pytest.approx(1.71, rel=1e-11)
+    with pytest.raises(ModelError):
+        _two_state(start={"well": 1 + 1e-10, "dead": -1e-10}).run(ParamView({}, n=1),
+                                                                    settings)
+
+
+@pytest.mark.parametrize("q", [0.0, 1.0])
+def test_certain_death_or_survival_runs_vectorised_by_hand(no_fallback, q):
+    # vectorised.py `_transitions`: a complement of exactly 0 (q = 1) or 1 (q = 0) is valid;
+    # one cycle, end counting, no discounting: LY = 1 - q
+    flat = DiscountSchedule.flat(0.0)
+    settings = Settings(counting=Counting("end"), discount_costs=flat, discount_effects=flat)
+    model = MarkovModel(
+        name="certain", states=["alive", State("dead", dead=True)],
+        transitions=lambda p, t: {("alive", "dead"): q, ("alive", "alive"): C},
+        start={"alive": 1.0}, n_cycles=1, cycle_length=1.0, vectorised=True)
+    out = model.run(ParamView({}, n=2), settings)
+    np.testing.assert_allclose(out.totals.life_years, 1.0 - q, rtol=0, atol=1e-15)
+
+
+def test_discrete_discount_rate_of_one_is_an_error():
+    # discount.py: a discrete rate must be below 1 (100% a year)
+    from hecon.errors import HeconError
+
+    with pytest.raises((HeconError, ValueError)):
+        DiscountSchedule.flat(1.0)
+
+
+def test_partitioned_survival_time_seen_by_costs_by_hand():
+    # psm.py `run`: t.time is the start of cycle k, (k - 1) dt. Nobody dies (S = 1), cost
+    # 10 x t.time per cycle alive, 3 yearly cycles, end counting, no discounting:
+    # 10 x (0 + 1 + 2) = 30
+    from hecon.engine import PartitionedSurvivalModel
+
+    flat = DiscountSchedule.flat(0.0)
+    settings = Settings(counting=Counting("end"), discount_costs=flat, discount_effects=flat)
+    model = PartitionedSurvivalModel(
+        name="flat", states=["alive", State("dead", dead=True)],
+        curves=lambda p, times: [np.ones((p.n, len(times)))], n_cycles=3, cycle_length=1.0,
+        costs=lambda p, t: {"care": {"alive": 10.0 * t.time}})
+    out = model.run(ParamView({}, n=2), settings)
+    np.testing.assert_allclose(out.totals.costs["care"], [30.0, 30.0], rtol=1e-13)
+
+
+def test_partitioned_survival_refuses_tunnel_states():
+    # psm.py `__post_init__`: time in state has no meaning in a partitioned-survival model
+    from hecon.engine import PartitionedSurvivalModel
+    from hecon.errors import ModelError
+
+    with pytest.raises(ModelError, match="tunnel"):
+        PartitionedSurvivalModel(
+            name="t", states=[State("alive", tunnel=3), State("dead", dead=True)],
+            curves=lambda p, times: [np.ones((p.n, len(times)))], n_cycles=3)
+
+
+def test_tree_payoffs_discounted_to_the_tree_time_by_hand():
+    # strategy.py `_add_once`: a tree alone (no cohort model) counted at tree_time = 1 year,
+    # discount 5% a year: cost 1000 / 1.05 = 952.38..., QALYs 0.5 / 1.05 = 0.47619...
+    from hecon.engine import Branch, Chance, Hybrid, Terminal
+
+    tree = Chance("acute", [Branch("lives", p=C, costs={"hosp": 1000.0}, qalys=0.5,
+                                   then=Terminal("alive"))])
+    r = DiscountSchedule.flat(0.05)
+    settings = Settings(discount_costs=r, discount_effects=r)
+    out = Hybrid(name="h", tree=tree, model=None, tree_time=1.0).run(ParamView({}, n=1),
+                                                                      settings)
+    assert out.totals.costs["hosp"][0] == pytest.approx(1000 / 1.05, rel=1e-12)
+    assert out.totals.qalys[0] == pytest.approx(0.5 / 1.05, rel=1e-12)
+    assert out.totals.qalys_undisc[0] == pytest.approx(0.5, rel=1e-12)
