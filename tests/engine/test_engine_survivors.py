@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from hecon.engine import (
-    C,
     Branch,
+    C,
     Chance,
     DiscountSchedule,
     MarkovModel,
