@@ -67,6 +67,7 @@ TARGETS: tuple[Target, ...] = (
     Target("engine_vectorised", ENGINE_VECTORISED, ("tests/engine",), 30, 0.10),
     Target("voi", ("hecon/analysis/voi.py",), (
         "tests/analysis/test_analysis_voi.py", "tests/analysis/test_analysis_voi_independent.py",
+        "tests/analysis/test_analysis_voi_gp.py", "tests/analysis/test_analysis_voi_survivors.py",
         MUTANT_TESTS,
     ), 20, 0.14),
     Target("incremental", ("hecon/analysis/incremental.py",),
