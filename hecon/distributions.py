@@ -121,6 +121,9 @@ def beta_from_mean_se(mean: float, se: float) -> Dist:
         raise DistributionError(f"beta mean {mean:g} must lie strictly between 0 and 1")
     if not se > 0:
         raise DistributionError("standard error must be > 0")
+    if se**2 == 0:
+        raise DistributionError(f"standard error {se:g} is too small: its square is 0 in "
+                                "floating point (a fixed value says the same)")
     if se**2 >= mean * (1 - mean):
         raise DistributionError(
             f"standard error {se:g} is too large for a proportion of {mean:g} "
@@ -136,6 +139,10 @@ def gamma_from_mean_se(mean: float, se: float) -> Dist:
         raise DistributionError(f"gamma mean {mean:g} must be > 0")
     if not se > 0:
         raise DistributionError("standard error must be > 0")
+    if mean / se > 1e150 or se**2 / mean == 0:
+        raise DistributionError(f"standard error {se:g} is too small for the mean {mean:g}: "
+                                "the gamma's shape or scale leaves the range of floating point "
+                                "(a fixed value says the same)")
     return make("gamma", shape=(mean / se) ** 2, scale=se**2 / mean)
 
 

@@ -298,6 +298,10 @@ def _build_dist(kind: str, r: dict, file: str, row: int, name: str) -> D.Dist:
             return D.make("triangular", min=r["min"], mode=mode, max=r["max"])
     except D.DistributionError as exc:
         raise _err(str(exc), file, row, name) from None
+    except (OverflowError, ZeroDivisionError):
+        raise _err("the distribution's parameters leave the range of floating-point numbers "
+                   "(a standard error or interval far too small or too large for the value)",
+                   file, row, name) from None
     raise _err(f"unknown distribution {kind!r}", file, row, name)
 
 

@@ -99,6 +99,11 @@ BAD = [
     ("x,5,years,normal,,,-1,,,,,,,,src", 2, "x", "must be > 0"),
     ("d,0.5,proportion,dirichlet,,,,,,,,g,,,src", 2, "d", "alpha > 0"),
     ("x,0.5,proportion,beta,5,5,,,,,,g,,,src", 2, "x", "group is only for dirichlet"),
+    # a standard error whose square underflows (found by the fuzzer: it raised
+    # ZeroDivisionError / OverflowError instead of naming the row)
+    ("p,0.5,proportion,beta,,,1.2695188729153068e-192,,,,,,,,src", 2, "p", "too small"),
+    ("c,1,GBP 2024,gamma,,,1.2695188729153068e-192,,,,,,,,src", 2, "c", "too small"),
+    ("h,1e-200,rate per year,lognormal,,,1e200,,,,,,,,src", 2, "h", "finite"),
 ]
 
 
