@@ -4,6 +4,7 @@ so the same report works for a base-case-only run."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,36 @@ def _words(run_dir: Path, summary: dict[str, Any]) -> dict[str, str]:
                    if isinstance(d, str) and d}
     out.update(resolve_texts(summary).get("parameter_labels") or {})
     return out
+
+
+def _two_way_words(run_dir: Path, summary: dict[str, Any], tw: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, str, str]:
+    """A two-way table for readers: the first column headed by the row parameter's words, the
+    other columns by the second parameter's values to 4 significant digits; returns the table
+    and the words of both parameters (the second from the run's manifest options)."""
+    words = _words(run_dir, summary)
+    first = str(tw.columns[0])
+    second = None
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        pair = (manifest.get("options") or {}).get("two_way") or []
+        second = str(pair[1]) if len(pair) == 2 and str(pair[0]) == first else None
+    except (OSError, ValueError, AttributeError):
+        pass
+    rows_w = words.get(first, first)
+    cols_w = f"{words.get(second, second)}, at the values heading each column" if second else \
+        "values of the second parameter"
+    heads = {first: rows_w}
+    for digits in (4, 8, 17):  # as short as keeps the column headings distinct
+        try:
+            values = {x: f"{float(x):.{digits}g}" for x in tw.columns[1:]}
+        except ValueError:
+            values = {}
+            break
+        if len(set(values.values())) == len(values):
+            break
+    heads.update(values)
+    return tw.rename(columns=heads), rows_w, cols_w
 
 
 def _heading(ws: Worksheet, row: int, text: str, note: str | None = None) -> int:
@@ -181,8 +212,9 @@ def oneway_sheet(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
             r = l2 + 3
         tw = _read(run_dir, "twoway", c)
         if tw is not None:
+            tw, rows_w, cols_w = _two_way_words(run_dir, summary, tw)
             r = _heading(ws, r, f"Two-way analysis: INMB ({cur}), {s['country_label']}",
-                         f"Rows: {tw.columns[0]}; columns: values of the second parameter.")
+                         f"Rows: {rows_w}; columns: {cols_w}.")
             _, l3 = write_table(ws, tw, row=r, freeze=False,
                                 formats={x: money for x in tw.columns[1:]})
             r = l3 + 3

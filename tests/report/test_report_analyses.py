@@ -151,6 +151,17 @@ def test_dsa_two_way_and_gsa_morris(tmp_path):
                  "--out", str(out)]) == 0
     tw = pd.read_csv(out / "twoway_dk.csv")
     assert tw.shape == (9, 10)
+    # the workbook shows the two parameters in words and the column values rounded
+    ws = load_workbook(out / "hecon_report.xlsx")["One-way"]
+    cells = [(c.row, c.column, c.value) for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    top = next(r for r, _, v in cells if v.startswith("Two-way analysis"))
+    note = ws.cell(row=top + 1, column=1).value
+    assert note.startswith("Rows: ") and "c_device" not in note
+    assert "hr_death_longterm" not in note and "at the values heading each column" in note
+    heads = [ws.cell(row=top + 3, column=j).value for j in range(1, 11)]
+    assert heads[0] == note[len("Rows: "):].split(";")[0]
+    assert heads[1:] == [f"{float(x):.4g}" for x in tw.columns[1:]]
     out2 = tmp_path / "g"
     assert main(["gsa", "--country", "dk", "--method", "morris", "--quiet", "--out",
                  str(out2)]) == 0
