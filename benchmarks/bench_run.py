@@ -167,7 +167,12 @@ design = Design.psa(model.table, int(sys.argv[1]), seed=1)
 t0 = time.perf_counter()
 r = evaluate_design(model, design, chunk_size=10_000, backend="inprocess")
 sec = time.perf_counter() - t0
-print(sec, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+try:  # VmHWM: this process image's own peak (ru_maxrss keeps the parent's across fork/exec)
+    with open("/proc/self/status") as fh:
+        peak = next(int(x.split()[1]) for x in fh if x.startswith("VmHWM")) / 1024
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(sec, peak)
 """
 
 
