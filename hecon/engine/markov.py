@@ -443,22 +443,30 @@ class MarkovModel:
             return run_vectorised(self, params, settings, keep_trace, start)
         return self._run_cycles(params, settings, keep_trace, start)
 
+    def start_run(self, p: ParamView, settings: Settings, keep_trace: bool, start: Any
+                  ) -> tuple[Accumulator, np.ndarray | None, np.ndarray, np.ndarray]:
+        """What both evaluation paths start from: the accumulator (categories declared,
+        starting rewards counted), the start ages, the initial membership and cohort size."""
+        lay = self.layout
+        acc = Accumulator(p.n, int(self.n_cycles), float(self.cycle_length), self.start_time,
+                          settings, lay.alive, lay.collapse, record=keep_trace)
+        acc.declare_costs(list(self.cost_categories))
+        age0 = _start_age(self.start_age, p)
+        m, cohort = self._initial(p, start)
+        add_start_rewards(self, p, acc)
+        return acc, age0, m, cohort
+
     def _run_cycles(
         self, params: ParamView, settings: Settings, keep_trace: bool, start: Any
     ) -> ModelOutput:
         """The per-cycle path: callables called and invariants checked cycle by cycle."""
         p, lay, n = params, self.layout, params.n
         T, dt = int(self.n_cycles), float(self.cycle_length)
-        acc = Accumulator(n, T, dt, self.start_time, settings, lay.alive, lay.collapse,
-                          record=keep_trace)
-        acc.declare_costs(list(self.cost_categories))
-        age0 = _start_age(self.start_age, p)
-        m, cohort = self._initial(p, start)
+        acc, age0, m, cohort = self.start_run(p, settings, keep_trace, start)
         names = self._expanded_names()
         trace = np.empty((n, T + 1, len(lay.names))) if keep_trace else None
         if trace is not None:
             trace[:, 0] = m @ lay.collapse
-        add_start_rewards(self, p, acc)
         P = None
         for k in range(1, T + 1):
             time = (k - 1) * dt

@@ -236,16 +236,11 @@ def _categories(obj: Any) -> Mapping[str, Any]:
 
 def _run(model: MarkovModel, p: ParamView, settings: Settings, keep_trace: bool, start: Any
          ) -> ModelOutput:
-    from hecon.engine.markov import Cycle, ModelOutput, _start_age, add_start_rewards
+    from hecon.engine.markov import Cycle, ModelOutput
 
     lay, n = model.layout, p.n
     T, dt = int(model.n_cycles), float(model.cycle_length)
-    acc = Accumulator(n, T, dt, model.start_time, settings, lay.alive, lay.collapse,
-                      record=keep_trace)
-    acc.declare_costs(list(model.cost_categories))
-    age0 = _start_age(model.start_age, p)
-    m0, cohort = model._initial(p, start)
-    add_start_rewards(model, p, acc)
+    acc, age0, m0, cohort = model.start_run(p, settings, keep_trace, start)
     time = (np.arange(T, dtype=float) * dt)[None, :]
     if age0 is None:
         age = None

@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import Reference, Series
-from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -26,6 +25,7 @@ from hecon.report.sheets import (
     line_chart,
     magnitude_format,
     money_format,
+    point_markers,
     scatter_chart,
     thin,
     tornado_chart,
@@ -272,12 +272,7 @@ def psa_sheets(wb: Workbook, run_dir: Path, summary: dict[str, Any]) -> None:
                                f"Incremental cost ({cur})", (jq, f2, l2), [], )
             pts = Series(Reference(wd, min_col=jc, min_row=f2, max_row=l2),
                          Reference(wd, min_col=jq, min_row=f2, max_row=l2), title="PSA draws")
-            pts.marker.symbol = "circle"
-            pts.marker.size = 3
-            pts.marker.graphicalProperties = GraphicalProperties(solidFill="4C72B0")
-            pts.marker.graphicalProperties.line.solidFill = "4C72B0"
-            pts.graphicalProperties.line.noFill = True
-            ch.series.append(pts)
+            ch.series.append(point_markers(pts))
             # threshold lines: cost = WTP x QALYs through the origin, two points each
             xs = [min(0.0, float(sub["inc_qalys"].min())), max(0.0, float(sub["inc_qalys"].max()))]
             ch.width = 22

@@ -180,11 +180,7 @@ def scatter_chart(
             title=name,
         )
         if markers_only:
-            s.marker.symbol = "circle"
-            s.marker.size = 3
-            s.marker.graphicalProperties = GraphicalProperties(solidFill="4C72B0")
-            s.marker.graphicalProperties.line.solidFill = "4C72B0"
-            s.graphicalProperties.line.noFill = True
+            point_markers(s)
         ch.series.append(s)
     ch.x_axis.delete = False
     ch.y_axis.delete = False
@@ -299,6 +295,16 @@ def contents_sheet(wb: Any, descriptions: dict[str, str] | None = None) -> Works
             c.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A5"
     return ws
+
+
+def point_markers(s: Series) -> Series:
+    """Show a scatter series as small blue dots without a line (e.g. PSA draws)."""
+    s.marker.symbol = "circle"
+    s.marker.size = 3
+    s.marker.graphicalProperties = GraphicalProperties(solidFill="4C72B0")
+    s.marker.graphicalProperties.line.solidFill = "4C72B0"
+    s.graphicalProperties.line.noFill = True
+    return s
 
 
 def magnitude_format(x: float) -> str:

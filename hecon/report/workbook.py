@@ -38,6 +38,7 @@ from hecon.report.sheets import (
     autosize,
     contents_sheet,
     line_chart,
+    magnitude_format,
     money_format,
     print_setup,
     write_table,
@@ -208,12 +209,7 @@ def number_format_for(unit: str, x: float) -> str:
     if code in CURRENCY_CODES:
         return money_format(code) if float(x).is_integer() else \
             f'"{code} "#,##0.00;[Red]-"{code} "#,##0.00'
-    a = abs(float(x))
-    if a >= 1000:
-        return "#,##0"
-    if a >= 10:
-        return "#,##0.00"
-    return "0.0000" if a >= 0.001 or a == 0 else "0.00E+00"
+    return magnitude_format(x)
 
 
 def inputs_sheet(wb: Workbook, params: pd.DataFrame) -> None:
