@@ -51,6 +51,13 @@ class ParamView(Mapping[str, np.ndarray]):
         out._values = {k: v[lo:hi] for k, v in self._values.items()}
         return out
 
+    def take(self, rows: np.ndarray) -> ParamView:
+        """The samples at the given row indices, in that order (no re-check)."""
+        out = ParamView.__new__(ParamView)
+        out._n = len(rows)
+        out._values = {k: v[rows] for k, v in self._values.items()}
+        return out
+
     @property
     def n(self) -> int:
         """Number of samples."""

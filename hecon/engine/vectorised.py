@@ -46,6 +46,11 @@ MEMBERSHIP_TOL = 1e-8
 #: samples are evaluated in blocks of about this many (sample, cycle) elements, so that the
 #: working arrays stay in the processor's cache (results do not depend on the block size)
 BLOCK_ELEMENTS = 1 << 16
+#: without a trace, samples that agree on every parameter the model reads are evaluated once
+#: when at least MIN_SHARED_ROWS samples are asked for and at most SHARE_DISTINCT of them are
+#: distinct (results are the same either way)
+MIN_SHARED_ROWS = 8
+SHARE_DISTINCT = 0.75
 
 
 class _Invalid(Exception):
@@ -374,28 +379,18 @@ def _flows(model: MarkovModel, cp: ColumnParams, ctx: Any, M: np.ndarray,
 def run_vectorised(model: MarkovModel, p: ParamView, settings: Settings, keep_trace: bool,
                    start: Any) -> ModelOutput:
     """Evaluate ``model`` with every callable called once for all cycles (module docstring).
-    A failed check re-runs the per-cycle path, which raises the precise error (or, if its
-    own checks pass, returns its result)."""
+    Without a trace, samples that agree on every parameter the model reads (and on their
+    starting membership) are evaluated once (:func:`_run_distinct`). A failed check re-runs
+    the per-cycle path, which raises the precise error (or, if its own checks pass, returns
+    its result)."""
     if any(s.tunnel > 1 for s in model.layout.states):
         raise ModelSpecError(f"model {model.name!r}: vectorised=True needs states without "
                              "tunnels (time in state); use the per-cycle path for tunnels")
-    from hecon.engine.evaluate import concat_outputs
-
-    n, T = p.n, int(model.n_cycles)
-    blocks = max(1, -(-n * T // BLOCK_ELEMENTS))
-    size = -(-n // blocks)
     try:
-        if blocks == 1:
-            return _run(model, p, settings, keep_trace, start)
-        parts = []
-        for lo in range(0, n, size):
-            hi = min(lo + size, n)
-            sub = p.rows(lo, hi)
-            part_start = start
-            if isinstance(start, np.ndarray) and start.ndim == 2 and start.shape[0] == n:
-                part_start = start[lo:hi]
-            parts.append(_run(model, sub, settings, keep_trace, part_start))
-        return concat_outputs(parts)
+        out = None
+        if not keep_trace and p.n >= MIN_SHARED_ROWS:
+            out = _run_distinct(model, p, settings, start)
+        return out if out is not None else _run_blocks(model, p, settings, keep_trace, start)
     except _Invalid:
         return model._run_cycles(p, settings, keep_trace, start)
     except ValueError as exc:
@@ -405,3 +400,124 @@ def run_vectorised(model: MarkovModel, p: ParamView, settings: Settings, keep_tr
             f"model {model.name!r} is vectorised, so its callables receive parameters as "
             "(n, 1) columns and time as a (1, T) row of all cycles; a Python 'if' on them "
             f"fails ({exc}); write np.where(condition, a, b) instead") from None
+
+
+def _start_rows(start: Any, n: int, rows: np.ndarray | slice) -> Any:
+    """The starting membership of some samples: a per-sample (n, S) array is cut to the
+    rows; anything else (a mapping, a callable, one membership for all) is the same for all."""
+    if isinstance(start, np.ndarray) and start.ndim == 2 and start.shape[0] == n:
+        return start[rows]
+    return start
+
+
+def _run_blocks(model: MarkovModel, p: ParamView, settings: Settings, keep_trace: bool,
+                start: Any) -> ModelOutput:
+    """:func:`_run` over blocks of samples small enough for the processor's cache."""
+    from hecon.engine.evaluate import concat_outputs
+
+    n, T = p.n, int(model.n_cycles)
+    blocks = max(1, -(-n * T // BLOCK_ELEMENTS))
+    size = -(-n // blocks)
+    if blocks == 1:
+        return _run(model, p, settings, keep_trace, start)
+    parts = []
+    for lo in range(0, n, size):
+        hi = min(lo + size, n)
+        parts.append(_run(model, p.rows(lo, hi), settings, keep_trace,
+                          _start_rows(start, n, slice(lo, hi))))
+    return concat_outputs(parts)
+
+
+class _Reading(ParamView):
+    """A view of the same samples that notes the name of every parameter read (``read``),
+    also through the views of its blocks of rows."""
+
+    def __init__(self, p: ParamView, read: set[str] | None = None) -> None:  # noqa: D107
+        self._n = p.n
+        self._values = p._values
+        self.read: set[str] = set() if read is None else read
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def rows(self, lo: int, hi: int) -> ParamView:
+        return _Reading(super().rows(lo, hi), self.read)
+
+
+def _run_distinct(model: MarkovModel, p: ParamView, settings: Settings, start: Any
+                  ) -> ModelOutput | None:
+    """Evaluate only the distinct samples and copy their results to the others, or None
+    when that does not pay (most samples distinct) or cannot be shown to be exact.
+
+    A model's results for a sample depend only on the values of the parameters its callables
+    read and on the sample's starting membership (every operation is row-wise). The names
+    read are found by evaluating the first sample alone; samples are then grouped by the
+    bits of those values and of their starting membership (so 0.0 and -0.0 differ), and one
+    sample per group is evaluated. In a Sobol (Saltelli) design most rows differ from another
+    row in one parameter only, and a parameter of another part of the model (an acute-phase
+    cost, say) leaves this model's rows identical. If the distinct samples' evaluation reads a
+    parameter the first sample's did not, the grouping is not trusted and None is returned.
+    """
+    n = p.n
+    probe = _Reading(p.rows(0, 1))
+    try:
+        _run(model, probe, settings, False, _start_rows(start, n, slice(0, 1)))
+    except Exception:  # noqa: BLE001 - the evaluation of every sample reports it
+        return None
+    names = sorted(k for k in probe.read if k in p)
+    cols = [np.asarray(p[k], dtype=float) for k in names]
+    given = _start_rows(start, n, slice(None))
+    if isinstance(given, np.ndarray) and given.ndim == 2 and given.shape[0] == n:
+        cols.extend(np.asarray(given, dtype=float).T)
+    first, inverse = _distinct_rows(cols, n)
+    if first.size > SHARE_DISTINCT * n:
+        return None
+    # evaluate the distinct samples in their original order (blocks as for all samples)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    rows = first[order]
+    sub = _Reading(p.take(rows))
+    out = _run_blocks(model, sub, settings, False, _start_rows(start, n, rows))
+    if not sub.read <= set(names) | (set(probe.read) - set(p)):
+        return None
+    return _take_outputs(out, rank[inverse])
+
+
+def _distinct_rows(cols: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of samples whose values in every column have the same bits: the first row of
+    each group and each row's group, as ``np.unique(..., axis=0)`` returns them. Rows are
+    grouped by a 64-bit hash of their bits, then every row is compared with its group's first
+    row; only if two different rows share a hash are they grouped exactly (slower)."""
+    if not cols:
+        return np.zeros(1, dtype=np.intp), np.zeros(n, dtype=np.intp)
+    bits = np.ascontiguousarray(np.column_stack(cols)).view(np.uint64)
+    h = np.zeros(n, dtype=np.uint64)
+    for j in range(bits.shape[1]):  # FNV-style mixing of 64-bit words (wraps modulo 2**64)
+        h ^= bits[:, j]
+        h *= np.uint64(0x100000001B3)
+        h ^= h >> np.uint64(29)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    if not np.array_equal(bits[first[inverse]], bits):  # a collision: group exactly
+        _, first, inverse = np.unique(bits, axis=0, return_index=True, return_inverse=True)
+        inverse = np.asarray(inverse).reshape(-1)
+    return first, inverse
+
+
+def _take_outputs(out: ModelOutput, idx: np.ndarray) -> ModelOutput:
+    """Per-sample results of ``out`` at the row indices ``idx`` (no trace or record)."""
+    from hecon.engine.accumulate import Totals
+    from hecon.engine.markov import ModelOutput
+
+    t = out.totals
+    totals = Totals(
+        costs={k: v[idx] for k, v in t.costs.items()},
+        costs_undisc={k: v[idx] for k, v in t.costs_undisc.items()},
+        **{f: getattr(t, f)[idx] for f in ("qalys", "qalys_undisc", "life_years",
+                                             "life_years_undisc")})
+    extras = {k: (v[idx] if np.ndim(v) == 1 else v) for k, v in out.extras.items()}
+    diagnostics = {k: v[idx] for k, v in out.diagnostics.items()}
+    return ModelOutput(totals, None, out.states, out.times, out.start_time, extras,
+                       diagnostics, None)
