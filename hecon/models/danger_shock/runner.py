@@ -96,45 +96,17 @@ def run_base(
     summaries, frames, traces, files = [], [], {}, []
     param_tables = []
     extra: dict[str, Any] = {}
-    for c in countries:
-        cfg = ModelConfig(country=c)
-        model = DangerShockModel.build(cfg, sc, parameters=Path(inputs) if inputs else None)
-        if sc is not None and "country" in sc.settings and sc.settings["country"] != c:
+    want_scenarios = "scenarios" in analyses and sc is None
+    parts, scen = _country_parts(countries, scenario, inputs, analyses, opts, want_scenarios)
+    for part in parts:
+        if part is None:  # the scenario is fixed to another country set
             continue
-        res = model.base_case()
-        summ = summarise(model, res)
-        summ.update(summary_extras(model, progress=opts.progress))
-        extra[f"validation_{model.country.key}.csv"] = pd.DataFrame(summ["validation"])
-        if isinstance(summ.get("subgroups"), dict):
-            from hecon.models.danger_shock.subgroups import subgroup_table
-
-            extra[f"subgroups_{model.country.key}.csv"] = subgroup_table(
-                summ["subgroups"], model.country.key, model.country.currency)
-        summaries.append(summ)
-        extra.update(_analyses(model, summ, analyses, opts))
-        df = res.to_frame()
-        df.insert(0, "country", model.country.key)
-        frames.append(df)
-        for s in res.strategies:
-            if res.outputs[s].trace is not None:
-                tr = res.trace(s)
-                traces[f"trace_{model.country.key}_{'impella' if 'Impella' in s else 'soc'}"] = tr
-                if res.outputs[s].per_cycle is not None:  # the audit trail of the workbook
-                    traces[f"cycles_{model.country.key}_"
-                           f"{'impella' if 'Impella' in s else 'soc'}"] = res.cycles(s)
-        pt = input_frame(model.table, model.country.key)  # readable back by --inputs
-        param_tables.append(pt)
-        files += parameter_files(model.country) if not inputs else [Path(inputs)]
-        files += [model.country.life_table_file,
-                  default_inputs_dir() / "danger_shock" / "countries.yaml"]
-        if sc is not None and sc.file:
-            files.append(Path(sc.file))
-        files.append(default_inputs_dir() / "danger_shock" / "validation_targets.csv")
-        files.append(default_inputs_dir() / "danger_shock" / "subgroups.csv")
-        if "voi" in analyses:
-            files.append(default_inputs_dir() / "danger_shock" / "population.yaml")
-        if "budget" in analyses:
-            files.append(default_inputs_dir() / "danger_shock" / "budget.yaml")
+        summaries.append(part["summary"])
+        extra.update(part["extra"])
+        frames.append(part["frame"])
+        traces.update(part["traces"])
+        param_tables.append(part["parameters"])
+        files += part["files"]
     primary = summaries[0]
     summary = {
         "model": "Impella CP + standard care vs standard care in STEMI-related cardiogenic "
@@ -143,9 +115,8 @@ def run_base(
         **primary,
         "country_sets": {s["country"]: s for s in summaries},
     }
-    if "scenarios" in analyses and sc is None:
-        extra["scenarios.csv"] = scenario_table(inputs, progress=opts.progress,
-                                                countries=countries)
+    if want_scenarios:
+        extra["scenarios.csv"] = scen
         files += sorted(scenarios_dir().glob("*.yaml"))
     _write_folder(folder, {
         **extra,
@@ -162,6 +133,107 @@ def run_base(
                                          "options": opts.as_dict()}),
     })
     return folder, summaries
+
+
+def _country_part(c: str, scenario: str | None, inputs: str | None,
+                  analyses: tuple[str, ...], opts: Options) -> dict[str, Any] | None:
+    """One country set's share of :func:`run_base` (module level: it may run in a worker
+    process): summary, analysis tables, results frame, traces, parameter table and input
+    files; None when the scenario is fixed to another country set."""
+    sc = _scenario(scenario)
+    extra: dict[str, Any] = {}
+    traces: dict[str, Any] = {}
+    files: list[Path] = []
+    cfg = ModelConfig(country=c)
+    model = DangerShockModel.build(cfg, sc, parameters=Path(inputs) if inputs else None)
+    if sc is not None and "country" in sc.settings and sc.settings["country"] != c:
+        return None
+    res = model.base_case()
+    summ = summarise(model, res)
+    summ.update(summary_extras(model, progress=opts.progress))
+    extra[f"validation_{model.country.key}.csv"] = pd.DataFrame(summ["validation"])
+    if isinstance(summ.get("subgroups"), dict):
+        from hecon.models.danger_shock.subgroups import subgroup_table
+
+        extra[f"subgroups_{model.country.key}.csv"] = subgroup_table(
+            summ["subgroups"], model.country.key, model.country.currency)
+    extra.update(_analyses(model, summ, analyses, opts))
+    df = res.to_frame()
+    df.insert(0, "country", model.country.key)
+    for s in res.strategies:
+        if res.outputs[s].trace is not None:
+            tr = res.trace(s)
+            traces[f"trace_{model.country.key}_{'impella' if 'Impella' in s else 'soc'}"] = tr
+            if res.outputs[s].per_cycle is not None:  # the audit trail of the workbook
+                traces[f"cycles_{model.country.key}_"
+                       f"{'impella' if 'Impella' in s else 'soc'}"] = res.cycles(s)
+    pt = input_frame(model.table, model.country.key)  # readable back by --inputs
+    files += parameter_files(model.country) if not inputs else [Path(inputs)]
+    files += [model.country.life_table_file,
+              default_inputs_dir() / "danger_shock" / "countries.yaml"]
+    if sc is not None and sc.file:
+        files.append(Path(sc.file))
+    files.append(default_inputs_dir() / "danger_shock" / "validation_targets.csv")
+    files.append(default_inputs_dir() / "danger_shock" / "subgroups.csv")
+    if "voi" in analyses:
+        files.append(default_inputs_dir() / "danger_shock" / "population.yaml")
+    if "budget" in analyses:
+        files.append(default_inputs_dir() / "danger_shock" / "budget.yaml")
+    return {"summary": summ, "extra": extra, "frame": df, "traces": traces,
+            "parameters": pt, "files": files}
+
+
+def _parallel_countries(countries: list[str], analyses: tuple[str, ...], opts: Options) -> bool:
+    """Country sets run side by side in worker processes (one per CPU) with the ``auto``
+    backend when there are several sets, several CPUs and sampling work of at least
+    :data:`hecon.parallel.AUTO_MIN_ROWS` rows a set (PSA draws and Sobol/Morris rows)."""
+    import os
+
+    from hecon.parallel import AUTO_MIN_ROWS
+
+    if opts.backend != "auto" or len(countries) < 2 or int(opts.workers or os.cpu_count()
+                                                            or 1) < 2:
+        return False
+    rows = opts.psa_draws if {"psa", "voi"} & set(analyses) else 0
+    if "gsa" in analyses:
+        rows += opts.sobol_n * 2 if opts.gsa_method == "sobol" else opts.morris_trajectories
+    return rows >= AUTO_MIN_ROWS
+
+
+def _country_parts(countries: list[str], scenario: str | None, inputs: str | None,
+                   analyses: tuple[str, ...], opts: Options, want_scenarios: bool
+                   ) -> tuple[list[dict[str, Any] | None], pd.DataFrame | None]:
+    """Every country set's :func:`_country_part`, in order, and the scenario table (if
+    wanted). With several sets and enough work (:func:`_parallel_countries`) the sets run
+    side by side on the shared process pool (each evaluating in its own process; progress
+    bars relayed here) while this process computes the scenario table; results are the
+    same as one after another."""
+    def scenarios() -> pd.DataFrame | None:
+        if not want_scenarios:
+            return None
+        return scenario_table(inputs, progress=opts.progress, countries=countries)
+
+    if not _parallel_countries(countries, analyses, opts):
+        parts = [_country_part(c, scenario, inputs, analyses, opts) for c in countries]
+        return parts, scenarios()
+    import dataclasses
+    import os
+
+    from hecon.parallel import shared_pool
+    from hecon.progress import relayed
+
+    pool = shared_pool(int(opts.workers or os.cpu_count() or 1))
+    with relayed(opts.progress) as remote:
+        worker_opts = dataclasses.replace(opts, backend="inprocess", progress=remote)
+        futures = [pool.submit(_country_part, c, scenario, inputs, analyses, worker_opts)
+                   for c in countries]
+        try:
+            scen = scenarios()
+            parts = [f.result() for f in futures]
+        finally:
+            for f in futures:
+                f.cancel()
+    return parts, scen
 
 
 def _analyses(model: DangerShockModel, summ: dict[str, Any], analyses: tuple[str, ...],
