@@ -22,6 +22,10 @@ The policy is explicit and reported in ``ModelOutput.extras["crossings"]`` (the 
 Rewards use the same counting and discounting machinery as the cohort model; transition
 rewards are not defined (there are no transitions), but ``curve_drop_costs`` can attach a
 one-off cost to the fall of a curve (e.g. a cost of death on the fall of overall survival).
+With ``vectorised=True`` the reward callables are called once for all cycles, as in a
+vectorised Markov model (:mod:`hecon.engine.vectorised`: parameters as (n, 1) columns, time
+as a (1, T) row, ``np.where`` instead of ``if``); an invalid value hands over to the per-cycle
+path, whose error names it.
 """
 
 from __future__ import annotations
@@ -67,6 +71,9 @@ class PartitionedSurvivalModel:
     start_age: float | str | Callable[[ParamView], Any] | None = None
     start_time: float = 0.0
     crossing: str = "cap"
+    #: call ``costs`` and ``utilities`` once for all cycles (parameters as (n, 1) columns,
+    #: time as (1, T) rows, as a vectorised Markov model's); same results, a loop fewer
+    vectorised: bool = False
 
     def __post_init__(self) -> None:
         self.layout = Layout(self.states, self.dead or [self._last_name()])
@@ -162,7 +169,12 @@ class PartitionedSurvivalModel:
                 f"value per curve (None for no cost), got {describe(drops)}; write e.g. "
                 "{'death': [None, 5000]} for a cost on the fall of the second (outer) curve"
             )
-        for k in range(1, T + 1):
+        done = False
+        if self.vectorised:
+            from hecon.engine.vectorised import run_psm_vectorised
+
+            done = run_psm_vectorised(self, p, settings, keep_trace, m, acc, age0, drops)
+        for k in range(1, T + 1) if not done else ():
             time = (k - 1) * dt
             ctx = Cycle(k, dt, time, None if age0 is None else age0 + time, n, lay)
             costs, util = cycle_rewards(self, p, ctx, lay)

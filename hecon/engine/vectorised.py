@@ -260,6 +260,22 @@ def _run(model: MarkovModel, p: ParamView, settings: Settings, keep_trace: bool,
     total = M.sum(axis=0)
     if not (np.abs(total - 1.0).max() <= MEMBERSHIP_TOL and M.min() >= -ROUNDING):
         raise _Invalid
+    _state_rewards(model, cp, ctx, M, acc, n, T, dt)
+    if model.transition_costs or model.transition_qalys:
+        _flows(model, cp, ctx, M, P, acc, n, T)
+    trace = np.ascontiguousarray(np.moveaxis(M, 0, 2)) if keep_trace else None
+    times = dt * np.arange(T + 1)
+    diagnostics = {"cohort_size": cohort} if model.start_as == "counts" else {}
+    return ModelOutput(acc.t, trace, list(lay.names), times, model.start_time, {},
+                       diagnostics, per_cycle=acc.per_cycle())
+
+
+def _state_rewards(model: Any, cp: ColumnParams, ctx: Any, M: np.ndarray, acc: Accumulator,
+                   n: int, T: int, dt: float) -> None:
+    """State costs (by category), life-years and QALYs of the membership ``M`` (S, n, T + 1)
+    into ``acc`` (and its per-cycle record), from the model's ``costs`` and ``utilities``
+    called once for all cycles; shared by the Markov and partitioned-survival paths."""
+    lay = model.layout
     costs = {cat: _state_values(v, lay, n, T) for cat, v in _categories(
         model.costs(cp, ctx) if model.costs else {}).items()}
     util = _state_values(model.utilities(cp, ctx), lay, n, T) if model.utilities else None
@@ -327,13 +343,6 @@ def _run(model: MarkovModel, p: ParamView, settings: Settings, keep_trace: bool,
             for s, v in util.items():
                 record("state|qalys|", s, weighted("e", s), v * dt)
                 record("state|qalys_undisc|", s, weighted("u", s), v * dt)
-    if model.transition_costs or model.transition_qalys:
-        _flows(model, cp, ctx, M, P, acc, n, T)
-    trace = np.ascontiguousarray(np.moveaxis(M, 0, 2)) if keep_trace else None
-    times = dt * np.arange(T + 1)
-    diagnostics = {"cohort_size": cohort} if model.start_as == "counts" else {}
-    return ModelOutput(acc.t, trace, list(lay.names), times, model.start_time, {},
-                       diagnostics, per_cycle=acc.per_cycle())
 
 
 def _flows(model: MarkovModel, cp: ColumnParams, ctx: Any, M: np.ndarray,
@@ -521,3 +530,65 @@ def _take_outputs(out: ModelOutput, idx: np.ndarray) -> ModelOutput:
     diagnostics = {k: v[idx] for k, v in out.diagnostics.items()}
     return ModelOutput(totals, None, out.states, out.times, out.start_time, extras,
                        diagnostics, None)
+
+
+def run_psm_vectorised(model: Any, p: ParamView, settings: Settings, keep_trace: bool,
+                       m: np.ndarray, acc: Accumulator, age0: np.ndarray | None,
+                       drops: Mapping[str, Any]) -> bool:
+    """State and curve-drop rewards of a partitioned-survival model
+    (``PartitionedSurvivalModel(vectorised=True)``) whose membership ``m`` (n, T + 1, S) is
+    known, with ``costs`` and ``utilities`` called once for all cycles, into ``acc``. False
+    (``acc`` untouched) when a value is invalid: the per-cycle path then reports it."""
+    lay, n = model.layout, p.n
+    T, dt = int(model.n_cycles), float(model.cycle_length)
+    time = (np.arange(T, dtype=float) * dt)[None, :]
+    if age0 is None:
+        age = None
+    elif age0.size and float(age0.min()) == float(age0.max()):
+        age = float(age0[0]) + time
+    else:
+        age = age0[:, None] + time
+    from hecon.engine.markov import Cycle
+
+    ctx = Cycle(np.arange(1, T + 1)[None, :], dt, time, age, n, lay)
+    M = np.moveaxis(m, 2, 0)
+    scratch = Accumulator(n, T, dt, model.start_time, settings, lay.alive, lay.collapse,
+                          record=keep_trace)
+    try:
+        _state_rewards(model, ColumnParams(p), ctx, M, scratch, n, T, dt)
+        flows: dict[str, np.ndarray] = {}
+        for cat, per_curve in drops.items():
+            total = np.zeros((n, T))
+            for j, v in enumerate(per_curve):
+                if v is None:
+                    continue
+                outer = m[:, :, : j + 1].sum(axis=2)
+                val = np.asarray(v, dtype=float)
+                if val.ndim > 1 or (val.ndim == 1 and val.shape[0] not in (1, n)):
+                    raise _Invalid
+                total += (outer[:, :-1] - outer[:, 1:]) * np.broadcast_to(val, (n,))[:, None]
+            flows[cat] = total
+    except _Invalid:
+        return False
+    except ValueError as exc:
+        if "truth value of an array" not in str(exc):
+            raise
+        raise ModelError(
+            f"model {model.name!r} is vectorised, so its callables receive parameters as "
+            "(n, 1) columns and time as a (1, T) row of all cycles; a Python 'if' on them "
+            f"fails ({exc}); write np.where(condition, a, b) instead") from None
+    # the scratch accumulator's totals and record are added to ``acc`` (which holds the
+    # starting rewards): the same sums as cycle by cycle
+    t, u = acc.t, scratch.t
+    for cat in u.costs:
+        acc._add_cost(cat, u.costs[cat], u.costs_undisc[cat])
+    for f in ("qalys", "qalys_undisc", "life_years", "life_years_undisc"):
+        setattr(t, f, getattr(t, f) + getattr(u, f))
+    if acc.rec is not None and scratch.rec is not None:
+        acc.rec.update(scratch.rec)
+    for cat, f in flows.items():
+        acc._add_cost(cat, (f * acc.fw_c).sum(axis=1), (f * acc.fw_u).sum(axis=1))
+        if acc.rec is not None:
+            acc.rec[f"flow|cost|{cat}"] = f * acc.fw_c
+            acc.rec[f"flow|cost_undisc|{cat}"] = f * acc.fw_u
+    return True

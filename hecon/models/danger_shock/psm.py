@@ -139,7 +139,7 @@ def strategies(cfg: ModelConfig, gp_hazard: Hazard, start_age: float) -> list:
             # the first 180 days are the index admission, costed by the acute tree (as in the
             # hybrid): follow-up (its year-1 rate is the months 6-12 cost) and chronic
             # dialysis start at 180 days
-            late = 0.0 if since < ACUTE_YEARS else 1.0
+            late = np.where(since < ACUTE_YEARS, 0.0, 1.0)
             fu = late * np.where(since < 1.0, p.c_followup_year1, p.c_followup_annual) * dt
             return {"follow_up": {"alive": fu},
                     "dialysis": {"alive": late * dial_share(p) * p.c_dialysis_annual * dt}}
@@ -158,6 +158,7 @@ def strategies(cfg: ModelConfig, gp_hazard: Hazard, start_age: float) -> list:
             curves=lambda p, times, arm=arm: [os_curves(p, times, arm, cfg, gp_hazard)],
             n_cycles=n_cycles, cycle_length=dt, costs=costs, utilities=utilities,
             start_costs=acute_costs, start_qalys=safety_qalys, start_age="age",
+            vectorised=True,
         )
         # the 180-day survival of the curve is reported like the hybrid's
         extras_model = _WithAlive180(model, arm, cfg, gp_hazard)
