@@ -1,9 +1,12 @@
 """End-to-end benchmark of ``hecon run``: wall time of every phase, beside the plain-numpy kernel.
 
 Runs the whole default job (both country sets, base case, scenarios, one-way, PSA, VOI, Sobol)
-once through the command line's own code path (``hecon.cli.main``), with a timer wrapped around
-each phase's function, and prints one table: phase, calls, wall seconds (each second counted
-once, in the outermost phase running), share of the total. Then, in
+through the command line's own code path (``hecon.cli.main``), with a timer wrapped around
+each phase's function, and prints a table: phase, calls, wall seconds (each second counted
+once, in the outermost phase running), share of the total. The first run is the one a user
+makes (backend auto: the country sets side by side in worker processes, timed as one phase);
+the second (skip it with ``--no-phases``) runs in one process, sets one after another, so that
+every phase's own work is timed. Then, in
 the same process and on the same draws, the plain-numpy flagship kernel of
 ``benchmarks/flagship_numpy.py`` (hand-specialised and matrix form) and the engine on the same
 PSA, so that the engine's cost per draw and the command's cost per draw can be read against the
@@ -61,6 +64,15 @@ PHASES = {
     "live Excel model": ("hecon.models.danger_shock.excel_model", "build_excel_model"),
 }
 
+# with the auto backend the country sets run side by side in worker processes (one per CPU)
+# while this process computes the scenario table: their phases cannot be timed from here, so
+# the run a user makes is timed as one phase, and a second run in one process (--backend
+# inprocess, sets one after another) gives the work of every phase
+SIDE_BY_SIDE = {
+    "both country sets side by side (2 worker processes; scenarios here meanwhile)": (
+        "hecon.models.danger_shock.runner", "_country_parts"),
+}
+
 
 class Timers:
     """Wall time per phase, each second counted once: a timed function called while another
@@ -88,10 +100,10 @@ class Timers:
 
 
 @contextlib.contextmanager
-def instrumented(timers: Timers):
+def instrumented(timers: Timers, phases: dict[str, tuple[str, str]]):
     """Wrap every phase function for the duration of the block."""
     saved = []
-    for label, (mod, attr) in PHASES.items():
+    for label, (mod, attr) in phases.items():
         m = importlib.import_module(mod)
         fn = getattr(m, attr)
         saved.append((m, attr, fn))
@@ -103,12 +115,18 @@ def instrumented(timers: Timers):
             setattr(m, attr, fn)
 
 
-def run_job(draws: int, sobol_n: int, out: Path) -> tuple[float, Timers]:
+def run_job(draws: int, sobol_n: int, out: Path, in_process: bool = False
+            ) -> tuple[float, Timers]:
+    """Wall time of ``hecon run`` and of its phases: as a user runs it (the auto backend), or
+    with ``in_process`` in this process alone, every phase timed."""
     from hecon.cli import main
 
     timers = Timers()
     argv = ["run", "--quiet", "-n", str(draws), "--sobol-n", str(sobol_n), "--out", str(out)]
-    with instrumented(timers), contextlib.redirect_stdout(io.StringIO()):
+    phases = PHASES if in_process else {**SIDE_BY_SIDE, **PHASES}
+    if in_process:
+        argv += ["--backend", "inprocess"]
+    with instrumented(timers, phases), contextlib.redirect_stdout(io.StringIO()):
         t0 = time.perf_counter()
         rc = main(argv)
         wall = time.perf_counter() - t0
@@ -193,6 +211,8 @@ def main() -> None:
     ap.add_argument("--sobol-n", type=int, default=1_024)
     ap.add_argument("--out", type=Path, default=None, help="run folder (default: a temp dir)")
     ap.add_argument("--quick", action="store_true", help="1,000 draws, Sobol N = 128")
+    ap.add_argument("--no-phases", dest="phases", action="store_false",
+                    help="skip the second run, in one process, that times every phase")
     ap.add_argument("--memory-draws", type=int, default=100_000,
                     help="draws of the memory check in a fresh process (0: skip)")
     a = ap.parse_args()
@@ -202,14 +222,19 @@ def main() -> None:
     print(f"hecon run, both country sets, {draws:,} PSA draws, Sobol N = {sobol_n:,} "
           f"({platform.processor() or platform.machine()}, {platform.python_version()}, "
           f"numpy {np.__version__})")
-    wall, timers = run_job(draws, sobol_n, out)
-    rows = sorted(timers.total.items(), key=lambda kv: -kv[1])
-    other = wall - sum(timers.total.values())
-    print(f"\n{'phase':32s} {'calls':>5s} {'seconds':>9s} {'share':>6s}")
-    for label, sec in rows:
-        print(f"{label:32s} {timers.calls[label]:5d} {sec:9.2f} {sec / wall:6.1%}")
-    print(f"{'other (parsing, checks, output)':32s} {'':5s} {other:9.2f} {other / wall:6.1%}")
-    print(f"{'whole hecon run':32s} {'':5s} {wall:9.2f} {1:6.1%}")
+    for in_process in (False, True) if a.phases else (False,):
+        wall, timers = run_job(draws, sobol_n, out.with_name(out.name + ("_one" if in_process
+                                                                         else "")), in_process)
+        print("\nIn one process, sets one after another (--backend inprocess): the work of each "
+              "phase" if in_process else "\nAs a user runs it (backend auto):")
+        rows = sorted(timers.total.items(), key=lambda kv: -kv[1])
+        other = wall - sum(timers.total.values())
+        print(f"{'phase':32s} {'calls':>5s} {'seconds':>9s} {'share':>6s}")
+        for label, sec in rows:
+            print(f"{label:32s} {timers.calls[label]:5d} {sec:9.2f} {sec / wall:6.1%}")
+        print(f"{'other (parsing, checks, output)':32s} {'':5s} {other:9.2f} "
+              f"{other / wall:6.1%}")
+        print(f"{'whole hecon run':32s} {'':5s} {wall:9.2f} {1:6.1%}")
 
     k = kernels(draws)
     base = k["numpy kernel, hand-specialised"]
