@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hecon.engine.params import ParamView
 from hecon.errors import InputError
@@ -123,6 +122,9 @@ class Design:
             raise InputError(f"unit sample of shape {u.shape} does not match {len(names)} names")
         if np.any((u < 0) | (u > 1)) or np.isnan(u).any():
             raise InputError("unit-hypercube values must lie in [0, 1]")
+        from scipy import stats  # here: importing scipy.stats costs ~0.5 s (the plot worker
+        # imports this module through hecon.plugin and draws nothing from it)
+
         base = cls.base(table)
         vals = np.repeat(base.values, u.shape[0], axis=0)
         cols = table.names
@@ -195,6 +197,8 @@ class Design:
             if correlation_kind == "rank":
                 correlation = 2 * np.sin(np.pi * correlation.astype(float) / 6)
             z = _correlate(z, names, correlation)
+        from scipy import stats
+
         u = stats.norm.cdf(z)
         # keep away from exactly 0 and 1 (probability ~1e-300 under a normal draw)
         u = np.clip(u, np.nextafter(0, 1), np.nextafter(1, 0))
