@@ -18,3 +18,12 @@ assert "scipy.stats" in sys.modules
 def test_plot_worker_modules_do_not_import_scipy_stats():
     done = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_process_pool_workers_load_the_model_without_scipy_stats():
+    """A worker of the process pool imports the model's module to evaluate chunks; the model
+    does not use scipy.stats to evaluate, so its modules do not import it at start-up."""
+    code = ("import sys\nimport hecon.models.danger_shock.model, hecon.parallel\n"
+            "assert 'scipy.stats' not in sys.modules, 'imported at start-up'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
