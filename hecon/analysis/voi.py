@@ -837,8 +837,10 @@ def evppi_table(
 
 
 #: ``backend="auto"`` fits on the shared process pool from this many draws on (and with at
-#: least 2 CPUs and 2 fits): a fit on fewer costs little more than sending it to a worker
-AUTO_MIN_DRAWS = 1_000
+#: least 2 CPUs and 2 fits): the threshold from which the ``auto`` backend evaluates a design
+#: on the pool (:data:`hecon.parallel.AUTO_MIN_ROWS`), so the PSA whose draws are analysed
+#: has started the pool already; a smaller run does not start one (seconds) for its fits
+AUTO_MIN_DRAWS = 4_000
 
 
 def fits_backend(backend: str, draws: int, fits: int, workers: int | None = None) -> str:

@@ -89,3 +89,8 @@ def test_fits_backend_choice():
     assert voi.fits_backend("processes", 10, 1) == "processes"
     assert voi.fits_backend("dask", 10 * n, 50, workers=2) == "inprocess"
     assert voi.fits_backend("inprocess", 10 * n, 50, workers=2) == "inprocess"
+
+
+def test_auto_threshold_is_the_engines():
+    """A PSA that the auto backend evaluated on the pool has its EVPPI fitted there too."""
+    assert voi.AUTO_MIN_DRAWS == parallel.AUTO_MIN_ROWS
