@@ -55,6 +55,8 @@ PHASES = {
     "PSA": ("hecon.models.danger_shock.analyses", "run_psa"),
     "VOI (EVPI, EVPPI)": ("hecon.models.danger_shock.analyses", "run_voi"),
     "Sobol": ("hecon.models.danger_shock.analyses", "run_gsa"),
+    # its own 10,000-draw PSA of per-patient yearly costs (the device price sampled too)
+    "budget impact": ("hecon.models.danger_shock.budget", "run_budget"),
     "write run folder": ("hecon.models.danger_shock.runner", "_write_folder"),
     # on two or more cores the analysis plots are drawn in a worker process while the
     # workbooks are built (hecon.report.plots.plots_meanwhile): only the base-case plots run

@@ -8,12 +8,11 @@ parameter as an array over rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hecon.engine.params import ParamView
 from hecon.errors import InputError
@@ -123,6 +122,9 @@ class Design:
             raise InputError(f"unit sample of shape {u.shape} does not match {len(names)} names")
         if np.any((u < 0) | (u > 1)) or np.isnan(u).any():
             raise InputError("unit-hypercube values must lie in [0, 1]")
+        from scipy import stats  # here: importing scipy.stats costs ~0.5 s (the plot worker
+        # imports this module through hecon.plugin and draws nothing from it)
+
         base = cls.base(table)
         vals = np.repeat(base.values, u.shape[0], axis=0)
         cols = table.names
@@ -141,7 +143,9 @@ class Design:
                         parameter=name,
                     )
                 g = np.stack(
-                    [stats.gamma(table[m].alpha).ppf(u[:, names.index(m)]) for m in members], axis=1
+                    [_ppf_distinct(stats.gamma(table[m].alpha).ppf, u[:, names.index(m)])
+                     for m in members],
+                    axis=1,
                 )
                 if not np.isfinite(g).all():
                     raise InputError("a unit value of 1 maps to infinity", parameter=name)
@@ -150,7 +154,7 @@ class Design:
                     vals[:, cols.index(m)] = g[:, i] / total[:, 0]
                 done.add(p.group)
                 continue
-            x = p.dist.ppf(u[:, j])
+            x = _ppf_distinct(p.dist.ppf, u[:, j])
             if not np.isfinite(x).all():
                 bad = int(np.flatnonzero(~np.isfinite(x))[0])
                 raise InputError(
@@ -193,6 +197,8 @@ class Design:
             if correlation_kind == "rank":
                 correlation = 2 * np.sin(np.pi * correlation.astype(float) / 6)
             z = _correlate(z, names, correlation)
+        from scipy import stats
+
         u = stats.norm.cdf(z)
         # keep away from exactly 0 and 1 (probability ~1e-300 under a normal draw)
         u = np.clip(u, np.nextafter(0, 1), np.nextafter(1, 0))
@@ -218,6 +224,25 @@ class Design:
                     df[name] = v
             df = df[table.names]
         return cls(df.to_numpy(dtype=float), [str(c) for c in df.columns], labels, "custom")
+
+
+_PEEK = 256  # leading rows looked at before sorting a whole column for its distinct values
+
+
+def _ppf_distinct(ppf: Callable[[np.ndarray], np.ndarray], col: np.ndarray) -> np.ndarray:
+    """``ppf(col)``, evaluated once per distinct value of ``col`` when values repeat a lot.
+
+    A Saltelli design holds about 2N distinct values per column among N (k + 2) rows, a Morris
+    design a handful of levels; scipy's beta and gamma inverse CDFs cost about a microsecond a
+    value, so mapping only the distinct values and gathering is much cheaper. An inverse CDF
+    acts value by value, so the result is bit-identical to ``ppf(col)``. A first look at
+    the leading rows keeps the sort off columns of distinct draws (a PSA)."""
+    if col.size < 64 or 2 * np.unique(col[:_PEEK]).size > min(col.size, _PEEK):
+        return ppf(col)
+    uniq, inverse = np.unique(col, return_inverse=True)
+    if 2 * uniq.size > col.size:
+        return ppf(col)
+    return np.asarray(ppf(uniq))[inverse.reshape(col.shape)]
 
 
 def _correlate(z: np.ndarray, names: list[str], corr: pd.DataFrame) -> np.ndarray:

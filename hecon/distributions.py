@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 Z975 = 1.959963984540054
 
@@ -74,6 +73,8 @@ def _freeze(kind: str, params: tuple[tuple[str, float], ...]):  # noqa: ANN202 -
     """The scipy frozen distribution, built once per (kind, parameters): building one formats
     its documentation, which costs milliseconds, and parameter tables are read many times
     (every scenario of a run); a frozen distribution is stateless, so sharing it is safe."""
+    from scipy import stats  # here, not at import: scipy.stats takes ~0.5 s to import
+
     p = dict(params)
     if kind == "beta":
         return stats.beta(p["alpha"], p["beta"])

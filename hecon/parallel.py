@@ -24,9 +24,9 @@ import atexit
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -44,6 +44,7 @@ DASK_CONNECT_TIMEOUT = "10s"
 DASK_INSTALL_HINT = "pip install 'hecon[dask]'"
 
 ProgressFn = Callable[[int, int], None]
+T = TypeVar("T")
 
 _pool: ProcessPoolExecutor | None = None  # the "processes" backend's pool, kept for reuse
 _pool_size = 0
@@ -198,6 +199,61 @@ def evaluate_design(
         if progress is not None:
             progress(done, total)
     return concat_results(parts)
+
+
+# ---------------------------------------------------------------------- independent tasks
+def map_tasks(
+    fn: Callable[..., T],
+    tasks: Sequence[tuple[Any, ...]],
+    *,
+    backend: str = "inprocess",
+    workers: int | None = None,
+    on_done: Callable[[int], None] | None = None,
+    first: Sequence[int] | None = None,
+) -> list[T]:
+    """``[fn(*t) for t in tasks]``, in this process or on the shared process pool.
+
+    ``backend``: ``"inprocess"`` (one after another here) or ``"processes"`` (the pool of
+    :func:`shared_pool` that the designs' evaluations use, ``workers`` processes, default the
+    CPUs); ``fn`` must be module level and its arguments and results picklable. Each task runs
+    the same code on the same arguments either way, so the results are the same whatever the
+    backend. ``on_done(i)`` is called here after task ``i`` has finished (in the order they
+    finish on the pool; in task order in this process). ``first``: task indices to start
+    before the others (e.g. the longest, so that no long task starts last); the results are
+    always returned in task order. On an error the tasks not yet started are dropped and the
+    error is raised here."""
+    if backend not in ("inprocess", "processes"):
+        raise InputError(f"tasks run 'inprocess' or on 'processes', not {backend!r}")
+    if workers is not None and not _whole(workers):
+        raise InputError(f"workers must be a whole number >= 1, got {workers!r}")
+    order = list(dict.fromkeys([*(first or ()), *range(len(tasks))]))
+    if sorted(order) != list(range(len(tasks))):
+        raise InputError("first must list task indices (0 to the number of tasks - 1)")
+    out: list[Any] = [None] * len(tasks)
+    if backend == "inprocess" or len(tasks) < 2:
+        for i in range(len(tasks)):
+            out[i] = fn(*tasks[i])
+            if on_done is not None:
+                on_done(i)
+        return out
+    pool = shared_pool(int(workers or os.cpu_count() or 1))
+    futures = {pool.submit(fn, *tasks[i]): i for i in order}
+    ok = False
+    try:
+        for f in as_completed(futures):
+            i = futures[f]
+            out[i] = f.result()
+            if on_done is not None:
+                on_done(i)
+        ok = True
+    except BrokenProcessPool:
+        close_pool()  # a worker died: the next call starts a fresh pool
+        raise
+    finally:
+        if not ok:
+            for f in futures:
+                f.cancel()
+    return out
 
 
 def _whole(x: Any) -> bool:

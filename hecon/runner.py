@@ -472,8 +472,9 @@ def run_voi(plugin: Any, model: Any, info: SetInfo, design: Design, results: Res
     values = design.to_frame().drop(columns=["label"])[model.table.uncertain_names]
     groups = plugin.parameter_groups(model) if hasattr(plugin, "parameter_groups") else None
     frames = []
-    for w in info.wtp:
-        t = voi.evppi_table(w * qalys - costs, values, groups=groups or None)
+    tables = voi.evppi_tables([w * qalys - costs for w in info.wtp], values,
+                              groups=groups or None, backend=opts.backend, workers=opts.workers)
+    for w, t in zip(info.wtp, tables, strict=True):
         t.insert(0, "wtp", w)
         if n_pop is not None:
             t["evppi_population"] = t["evppi"] * n_pop

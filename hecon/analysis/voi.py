@@ -820,6 +820,8 @@ def evppi_table(
     seed: int = 1,
     include_evpi: bool = True,
     on_fit: Callable[[], None] | None = None,
+    backend: str = "inprocess",
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """EVPPI per person of each parameter (columns of ``design_values``, the PSA draws in the
     same row order as ``nb``; default all columns) and of each named group, by :func:`evppi`.
@@ -827,14 +829,78 @@ def evppi_table(
     kind (parameter/group/evpi), edf (mean), max_decile_z. Parameters that do not vary get
     EVPPI 0 without fitting (method "none (constant)"). With ``include_evpi`` a last row gives
     the EVPI (kind "evpi") for reference. ``on_fit()`` is called after each parameter's or
-    group's fit (e.g. to move a progress bar)."""
-    a = _nb(nb)
+    group's fit (e.g. to move a progress bar). ``backend`` and ``workers``: where the fits
+    run, as in :func:`evppi_tables` (the table is the same whatever the backend)."""
+    return evppi_tables([nb], design_values, parameters, groups, method, knots=knots,
+                        se_draws=se_draws, seed=seed, include_evpi=include_evpi,
+                        on_fit=on_fit, backend=backend, workers=workers)[0]
+
+
+#: ``backend="auto"`` fits on the shared process pool from this many draws on (and with at
+#: least 2 CPUs and 2 fits): the threshold from which the ``auto`` backend evaluates a design
+#: on the pool (:data:`hecon.parallel.AUTO_MIN_ROWS`), so the PSA whose draws are analysed
+#: has started the pool already; a smaller run does not start one (seconds) for its fits
+AUTO_MIN_DRAWS = 4_000
+
+
+def fits_backend(backend: str, draws: int, fits: int, workers: int | None = None) -> str:
+    """Where :func:`evppi_tables` runs its fits: ``"processes"`` (the shared process pool of
+    :mod:`hecon.parallel`) when asked for, or for ``"auto"`` with at least
+    :data:`AUTO_MIN_DRAWS` draws, 2 fits and 2 workers (default: the CPUs); otherwise
+    ``"inprocess"`` (also for ``"dask"``: the fits are too small to ship to a cluster)."""
+    import os
+
+    if backend == "processes":
+        return "processes"
+    n = int(workers or os.cpu_count() or 1)
+    if backend == "auto" and n >= 2 and draws >= AUTO_MIN_DRAWS and fits >= 2:
+        return "processes"
+    return "inprocess"
+
+
+def _evppi_row(a: np.ndarray, x: np.ndarray, method: str, knots: int, se_draws: int,
+               seed: int, name: str) -> dict[str, object]:
+    """One row of an EVPPI table but its label and kind: :func:`evppi` of ``x``
+    (module level, so a process pool can run it)."""
+    r = evppi(a, x, method, knots=knots, se_draws=se_draws, seed=seed, name=name)
+    r2 = r.r2[np.isfinite(r.r2)]
+    return {"evppi": r.value, "se": r.se,
+            "r2": float(r2.mean()) if r2.size else float("nan"), "method": r.method,
+            "edf": float(r.edf.mean()) if r.edf.size else 0.0,
+            "max_decile_z": r.max_decile_z}
+
+
+def evppi_tables(
+    nbs: Sequence[np.ndarray],
+    design_values: pd.DataFrame,
+    parameters: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    method: str = "auto",
+    *,
+    knots: int = KNOTS,
+    se_draws: int = SE_DRAWS,
+    seed: int = 1,
+    include_evpi: bool = True,
+    on_fit: Callable[[], None] | None = None,
+    backend: str = "inprocess",
+    workers: int | None = None,
+) -> list[pd.DataFrame]:
+    """:func:`evppi_table` of each net-benefit array in ``nbs`` (e.g. one per willingness to
+    pay) on the same parameter draws, with every fit of every table independent of the
+    others: ``backend="processes"`` runs them on the shared process pool of
+    :func:`hecon.parallel.shared_pool` (``workers`` processes, default the CPUs), the group
+    fits (Gaussian processes, the longest) started first; ``"auto"`` does so when it pays
+    (:func:`fits_backend`); ``"inprocess"`` (default) runs them here one after another. Each
+    fit runs the same code on the same draws with one BLAS thread, so the tables are the same
+    whatever the backend. ``on_fit()`` is called here after each fit, as fits finish."""
+    arrays = [_nb(nb) for nb in nbs]
     if not isinstance(design_values, pd.DataFrame):
         raise InputError("design values must be a DataFrame with one column per parameter",
                          parameter="design_values")
-    if len(design_values) != a.shape[0]:
-        raise InputError(f"{len(design_values)} rows of parameter draws for {a.shape[0]} "
-                         f"net-benefit draws", parameter="design_values")
+    for a in arrays:
+        if len(design_values) != a.shape[0]:
+            raise InputError(f"{len(design_values)} rows of parameter draws for {a.shape[0]} "
+                             f"net-benefit draws", parameter="design_values")
     names = list(design_values.columns if parameters is None else parameters)
     group_items = [(g, list(members)) for g, members in (groups or {}).items()]
     for label, members in [(p, [p]) for p in names] + group_items:
@@ -847,29 +913,26 @@ def evppi_table(
             if not pd.api.types.is_numeric_dtype(design_values[p]):
                 raise InputError("parameter draws must be numeric", parameter=str(p))
 
-    def row(label: object, kind: str, r: EvppiResult) -> dict[str, object]:
-        r2 = r.r2[np.isfinite(r.r2)]
-        return {"parameter": label, "evppi": r.value, "se": r.se,
-                "r2": float(r2.mean()) if r2.size else float("nan"), "method": r.method,
-                "kind": kind, "edf": float(r.edf.mean()) if r.edf.size else 0.0,
-                "max_decile_z": r.max_decile_z}
+    items = ([(p, "parameter", design_values[p].to_numpy(dtype=float)) for p in names]
+             + [(g, "group", design_values[members].to_numpy(dtype=float))
+                for g, members in group_items])
+    tasks = [(a, x, method, knots, se_draws, seed, str(label))
+             for a in arrays for label, _, x in items]
+    first = [i for i, t in enumerate(tasks) if t[1].ndim == 2 and t[1].shape[1] > 1]
+    from hecon.parallel import map_tasks
 
-    rows = []
-    for p in names:
-        x = design_values[p].to_numpy(dtype=float)
-        rows.append(row(p, "parameter", evppi(a, x, method, knots=knots, se_draws=se_draws,
-                                              seed=seed, name=str(p))))
-        if on_fit is not None:
-            on_fit()
-    for g, members in group_items:
-        x = design_values[members].to_numpy(dtype=float)
-        rows.append(row(g, "group", evppi(a, x, method, knots=knots, se_draws=se_draws,
-                                          seed=seed, name=str(g))))
-        if on_fit is not None:
-            on_fit()
-    if include_evpi:
-        rows.append({"parameter": "all parameters (EVPI)", "evppi": evpi(a), "se": evpi_se(a),
-                     "r2": float("nan"), "method": "Monte Carlo", "kind": "evpi",
-                     "edf": float("nan"), "max_decile_z": float("nan")})
-    return pd.DataFrame(rows, columns=["parameter", "evppi", "se", "r2", "method", "kind",
-                                       "edf", "max_decile_z"])
+    rows = map_tasks(_evppi_row, tasks, first=first,
+                     backend=fits_backend(backend, len(design_values), len(tasks), workers),
+                     workers=workers, on_done=None if on_fit is None else lambda i: on_fit())
+    out = []
+    for t, a in enumerate(arrays):
+        part = rows[t * len(items):(t + 1) * len(items)]
+        table = [{"parameter": label, "kind": kind, **r}
+                 for (label, kind, _), r in zip(items, part, strict=True)]
+        if include_evpi:
+            table.append({"parameter": "all parameters (EVPI)", "evppi": evpi(a),
+                          "se": evpi_se(a), "r2": float("nan"), "method": "Monte Carlo",
+                          "kind": "evpi", "edf": float("nan"), "max_decile_z": float("nan")})
+        out.append(pd.DataFrame(table, columns=["parameter", "evppi", "se", "r2", "method",
+                                                "kind", "edf", "max_decile_z"]))
+    return out

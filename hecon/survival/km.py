@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from hecon.errors import InputError
 from hecon.survival._utils import ArrayLike
@@ -100,6 +99,9 @@ class CoxResult:
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """Wald confidence interval of the hazard ratio."""
+        from scipy import stats  # here: scipy.stats takes ~0.5 s to import (the model's
+        # module reaches this one through hecon.survival, in every worker process)
+
         z = stats.norm.ppf(0.5 + level / 2)
         return float(np.exp(self.log_hr - z * self.se)), float(np.exp(self.log_hr + z * self.se))
 

@@ -313,3 +313,29 @@ def test_bad_budget_file_names_file_and_parameter(tmp_path, old, new, parameter)
         budget.eligible_per_year("dk", tmp_path)
     assert e.value.parameter == parameter
     assert e.value.file.endswith("budget.yaml")
+
+
+def test_chunks_on_the_process_pool_give_identical_results(model, monkeypatch):
+    from hecon import parallel
+    from hecon.design import Design
+
+    d = Design.psa(model.table, 9, 5)
+    one = budget.per_patient(model, d, 3)
+    calls = []
+    real = parallel.map_tasks
+
+    def spy(fn, tasks, **kw):
+        calls.append((len(tasks), kw["backend"]))
+        return real(fn, tasks, **kw)
+
+    monkeypatch.setattr(parallel, "map_tasks", spy)
+    monkeypatch.setattr(parallel, "AUTO_MIN_ROWS", 9)
+    runs = {"processes": budget.per_patient_chunked(model, d, 3, 4, "processes", 2),
+            "auto": budget.per_patient_chunked(model, d, 3, 10_000, "auto", 2)}
+    assert calls == [(3, "processes"), (2, "processes")]  # chunks of 4; one per worker
+    for chunked in runs.values():
+        for s in (IMP, SOC):
+            assert list(chunked[s].costs) == list(one[s].costs)
+            for c, v in one[s].costs.items():
+                np.testing.assert_array_equal(chunked[s].costs[c], v)
+            np.testing.assert_array_equal(chunked[s].alive, one[s].alive)

@@ -351,15 +351,16 @@ def run_voi(model: DangerShockModel, design: Design, results: Results,
     groups = parameter_groups(model, opts)
     bar = opts.progress(f"EVPPI {c.upper()}", len(model.country.wtp) * (
         values.shape[1] + len(groups)), unit="fit")
-    try:
-        for w in model.country.wtp:
-            nb = w * qalys - costs
-            t = voi.evppi_table(nb, values, groups=groups, on_fit=lambda: bar.update(1))
-            t.insert(0, "wtp", w)
-            t["evppi_population"] = t["evppi"] * pop["discounted_patients"]
-            frames.append(t)
+    try:  # every fit of every threshold at once (on the process pool when it pays)
+        tables = voi.evppi_tables([w * qalys - costs for w in model.country.wtp], values,
+                                  groups=groups, on_fit=lambda: bar.update(1),
+                                  backend=opts.backend, workers=opts.workers)
     finally:
         bar.close()
+    for w, t in zip(model.country.wtp, tables, strict=True):
+        t.insert(0, "wtp", w)
+        t["evppi_population"] = t["evppi"] * pop["discounted_patients"]
+        frames.append(t)
     out = {f"evpi_{c}.csv": curve, f"evppi_{c}.csv": pd.concat(frames, ignore_index=True),
            f"population_{c}.json": pop}
     if opts.evsi_n:

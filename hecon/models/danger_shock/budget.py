@@ -322,11 +322,23 @@ def _per_patient_one_pass(model: DangerShockModel, design: Design,
 
 
 def per_patient_chunked(model: DangerShockModel, design: Design, years: int,
-                        chunk_size: int = 10_000) -> dict[str, PerPatient]:
-    """:func:`per_patient` in chunks of rows (bounds memory; identical results)."""
+                        chunk_size: int = 10_000, backend: str = "inprocess",
+                        workers: int | None = None) -> dict[str, PerPatient]:
+    """:func:`per_patient` in chunks of rows (bounds memory; identical results). ``backend``
+    ``"auto"`` puts one chunk per worker on the shared process pool for a large design on a
+    machine with more than one CPU, as :func:`hecon.parallel.evaluate_design` does;
+    ``"processes"`` puts the chunks of ``chunk_size`` rows there; anything else (``"dask"``
+    too) evaluates them here. The engine's arithmetic is row by row, so the results are the
+    same whatever the chunks and backend."""
+    from hecon.parallel import auto_backend, map_tasks
+
+    if backend == "auto":
+        backend, chunk_size = auto_backend(design.n, chunk_size, workers)
     if design.n <= chunk_size:
         return per_patient(model, design, years)
-    parts = [per_patient(model, c, years) for c in design.chunks(chunk_size)]
+    parts = map_tasks(per_patient, [(model, c, years) for c in design.chunks(chunk_size)],
+                      backend="processes" if backend == "processes" else "inprocess",
+                      workers=workers)
     return {s: PerPatient({c: np.concatenate([p[s].costs[c] for p in parts])
                            for c in parts[0][s].costs},
                           np.concatenate([p[s].alive for p in parts]))
@@ -368,7 +380,9 @@ def run_budget(model: DangerShockModel, opts: Options | None = None,
     draws = getattr(opts, "psa_draws", 0)
     if draws:
         dp = Design.psa(model.table, draws, opts.seed)
-        pp_draws = per_patient_chunked(model, dp, years, getattr(opts, "chunk_size", 10_000))
+        pp_draws = per_patient_chunked(model, dp, years, getattr(opts, "chunk_size", 10_000),
+                                       getattr(opts, "backend", "inprocess"),
+                                       getattr(opts, "workers", None))
         iv = _impact(pp_draws, st).interval(0.95)
         table = table.merge(iv, on="year")
     table.insert(1, "currency", cur)
