@@ -1,6 +1,6 @@
 """PNG plots of a run folder for documents and slides: survival curves and state traces.
 Labels (strategies, states, time axis, titles) come from the model's report texts
-(:func:`hecon.plugin.resolve_texts`)."""
+(:func:`hecon.texts.resolve_texts`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from hecon.io_safe import atomic_write  # noqa: E402
-from hecon.plugin import resolve_texts  # noqa: E402
+from hecon.texts import resolve_texts  # noqa: E402
 
 
 def texts_of(run_dir: Path, texts: dict[str, Any] | None = None) -> dict[str, Any]:

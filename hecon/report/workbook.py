@@ -25,7 +25,6 @@ from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hecon.io_safe import atomic_write, neutralise
-from hecon.plugin import resolve_texts
 from hecon.report import sections
 from hecon.report.audit_sheet import audit_sheets
 from hecon.report.brief import brief_sheet
@@ -44,6 +43,7 @@ from hecon.report.sheets import (
     write_table,
 )
 from hecon.report.xlsx_writer import save_workbook
+from hecon.texts import resolve_texts
 
 REPORT_NAME = "hecon_report.xlsx"
 
