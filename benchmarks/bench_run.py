@@ -58,10 +58,12 @@ PHASES = {
     # its own 10,000-draw PSA of per-patient yearly costs (the device price sampled too)
     "budget impact": ("hecon.models.danger_shock.budget", "run_budget"),
     "write run folder": ("hecon.models.danger_shock.runner", "_write_folder"),
-    # on two or more cores the analysis plots are drawn in a worker process while the
-    # workbooks are built (hecon.report.plots.plots_meanwhile): only the base-case plots run
-    # here; waiting for the worker at the end counts as "other"
-    "plots (base case; the rest alongside the workbooks)": ("hecon.report.plots", "base_plots"),
+    # on two or more cores the plots are drawn in a worker process (started before the
+    # analyses) while the workbooks are built (hecon.report.plots.plots_meanwhile); this
+    # process then draws those the worker has not claimed, from the other end of the list;
+    # waiting for the worker at the end counts as "other"
+    "plots (this process's share; the rest alongside the workbooks)": ("hecon.report.plots",
+                                                                        "draw_shared"),
     "report workbook": ("hecon.report.workbook", "build_workbook"),
     "live Excel model": ("hecon.models.danger_shock.excel_model", "build_excel_model"),
 }

@@ -346,7 +346,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from hecon import runner
     from hecon.plugin import load_plugin
     from hecon.progress import bars, silent
-    from hecon.report.plots import plots_meanwhile
+    from hecon.report.plots import plot_worker, plots_meanwhile
     from hecon.report.workbook import build_workbook
     from hecon.runfolder import check_target, staged_run
 
@@ -356,7 +356,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     _check_sizes(args, analyses)
     name = _run_name(args)
     folder = check_target(Path(args.out) if args.out else Path("outputs") / name)
-    with staged_run(folder) as stage:  # all or nothing: the folder is replaced at the end
+    with staged_run(folder) as stage, plot_worker(stage.path) as worker:
+        # all or nothing: the folder is replaced at the end; the plot process is started
+        # now, so that its imports overlap the analyses
         _, summaries = runner.run_model(plugin, args.country, args.scenario, args.inputs,
                                         str(stage.path), name, command=["hecon", *argv],
                                         analyses=analyses, options=_options(args, plugin))
@@ -366,7 +368,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         bar = (silent if args.quiet else bars)("Workbooks and plots", 2 if live else 1,
                                                unit="workbook")
         try:
-            with plots_meanwhile(stage.path, texts=texts):  # the plots in another process
+            # the plots shared with the other process
+            with plots_meanwhile(stage.path, texts=texts, worker=worker):
                 build_workbook(stage.path, texts=texts)
                 bar.update(1)
                 if live is not None:  # the base case in formulas

@@ -4,6 +4,8 @@ EVPI, device-price headroom and Sobol indices. Each is drawn only when its table
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -297,17 +299,24 @@ def budget_plot(run_dir: Path, country: str, info: dict[str, Any]) -> Path | Non
     return _save(fig, run_dir / f"budget_impact_{country}.png")
 
 
-def analysis_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> list[Path]:
-    """Every uncertainty-analysis plot the run folder has data for (labels from the model's
-    report texts: ``texts``, else those in summary.json)."""
+def analysis_jobs(run_dir: str | Path, texts: dict[str, Any] | None = None
+                  ) -> list[tuple[str, Callable[[], Path | None]]]:
+    """The uncertainty-analysis plots of a run folder as (name, draw) pairs, one per set and
+    kind of plot; ``draw()`` returns the PNG written, or None when the folder has no data
+    for it. The list is the same in every process (names decide who draws what,
+    :func:`hecon.report.plots.plots_meanwhile`)."""
     run_dir = Path(run_dir)
     tx = texts_of(run_dir, texts)
-    paths = []
+    jobs = []
     for country, info in _countries(run_dir).items():
         info = {**tx, **info}  # the set's currency and thresholds, the model's words
         for f in (tornado_plot, tornado_icer_plot, headroom_plot, ce_plane_plot, ceac_plot,
                   evpi_plot, evsi_plot, sobol_plot, budget_plot):
-            p = f(run_dir, country, info)
-            if p is not None:
-                paths.append(p)
-    return paths
+            jobs.append((f"{f.__name__}:{country}", partial(f, run_dir, country, info)))
+    return jobs
+
+
+def analysis_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> list[Path]:
+    """Every uncertainty-analysis plot the run folder has data for (labels from the model's
+    report texts: ``texts``, else those in summary.json)."""
+    return [p for _, draw in analysis_jobs(run_dir, texts) if (p := draw()) is not None]

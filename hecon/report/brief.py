@@ -31,8 +31,8 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hecon.io_safe import neutralise, write_text
-from hecon.plugin import resolve_texts
 from hecon.report.sheets import line_chart, money_format, write_table
+from hecon.texts import resolve_texts
 
 SHEET = "Brief"
 FONT = "Calibri"

@@ -1,15 +1,19 @@
 """PNG plots of a run folder for documents and slides: survival curves and state traces.
 Labels (strategies, states, time axis, titles) come from the model's report texts
-(:func:`hecon.plugin.resolve_texts`)."""
+(:func:`hecon.texts.resolve_texts`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from hecon.io_safe import atomic_write  # noqa: E402
-from hecon.plugin import resolve_texts  # noqa: E402
+from hecon.texts import resolve_texts  # noqa: E402
 
 
 def texts_of(run_dir: Path, texts: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -140,31 +144,54 @@ def all_plots(run_dir: str | Path, texts: dict[str, Any] | None = None) -> list[
     return base_plots(run_dir, texts) + analysis_plots(run_dir, texts)
 
 
-def _start_worker(run_dir: str | Path, texts: dict[str, Any] | None) -> subprocess.Popen | None:
-    """``python -m hecon.report.plot_worker RUN_DIR`` importing this same hecon, the texts
-    on its standard input; None when it cannot be started (or the texts are not JSON)."""
+def plot_jobs(run_dir: str | Path, texts: dict[str, Any] | None = None
+              ) -> list[tuple[str, Callable[[], Any]]]:
+    """Every plot of a run folder as (name, draw) pairs: the base-case plots, then the
+    uncertainty-analysis plots (:func:`hecon.report.analysis_plots.analysis_jobs`); drawing
+    them all gives :func:`all_plots`."""
+    from hecon.report.analysis_plots import analysis_jobs
+
+    run_dir = Path(run_dir)
+    return [("survival", partial(survival_plot, run_dir, texts)),
+            ("trace", partial(trace_plot, run_dir, texts)), *analysis_jobs(run_dir, texts)]
+
+
+def claim(claims: Path, name: str) -> bool:
+    """True for the one process that claims job ``name`` first (a file in ``claims`` created
+    exclusively, named by a hash of the job's name)."""
+    key = hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
     try:
-        data = json.dumps(texts)
-    except (TypeError, ValueError):
-        return None
+        fd = os.open(claims / key, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
+
+
+def draw_shared(jobs: list[tuple[str, Callable[[], Any]]], claims: Path | None,
+                reverse: bool = False) -> list[str]:
+    """Draw the jobs this process claims (every job when ``claims`` is None), from the end of
+    the list when ``reverse``; returns the names drawn here."""
+    done = []
+    for name, draw in (reversed(jobs) if reverse else jobs):
+        if claims is None or claim(claims, name):
+            draw()
+            done.append(name)
+    return done
+
+
+def _start_worker(run_dir: str | Path, claims: Path) -> subprocess.Popen | None:
+    """``python -m hecon.report.plot_worker RUN_DIR CLAIMS`` importing this same hecon
+    (waiting for the texts on its standard input); None when it cannot be started."""
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])  # the folder holding this hecon package
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "hecon.report.plot_worker",
-                                 str(run_dir)], stdin=subprocess.PIPE,
+        return subprocess.Popen([sys.executable, "-m", "hecon.report.plot_worker",
+                                 str(run_dir), str(claims)], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     except OSError:
         return None
-    try:
-        assert proc.stdin is not None
-        proc.stdin.write(data.encode("utf-8"))
-        proc.stdin.close()
-        proc.stdin = None  # written and closed: communicate() has nothing more to send
-    except OSError:
-        _stop(proc)
-        return None
-    return proc
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -173,38 +200,119 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.communicate()
 
 
+class PlotWorker:
+    """A ``python -m hecon.report.plot_worker`` process for one run folder, started ahead
+    (its imports overlap whatever runs meanwhile), drawing once it is sent the report texts
+    (:meth:`send`); the plots are shared with this process through claim files
+    (:func:`draw_shared`). :meth:`close` stops it if it still runs and removes the claims."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.claims = Path(tempfile.mkdtemp(prefix="hecon-plots-"))
+        self.proc = _start_worker(run_dir, self.claims)
+        self.sent = False
+        self._ended = False  # waited for (its pipes read and closed)
+
+    def send(self, texts: dict[str, Any] | None) -> bool:
+        """Start the drawing with these texts (one line of JSON); False when the process
+        did not start, has stopped or cannot take them (it is then stopped)."""
+        proc = self.proc
+        if proc is None or self.sent or proc.poll() is not None:
+            return False
+        try:
+            data = json.dumps(texts) + "\n"
+        except (TypeError, ValueError):
+            self.stop()
+            return False
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(data.encode("utf-8"))
+            proc.stdin.close()
+            proc.stdin = None  # written and closed: communicate() has nothing more to send
+        except OSError:
+            self.stop()
+            return False
+        self.sent = True
+        return True
+
+    def wait(self) -> tuple[int, bytes]:
+        """Wait for the process to end: its exit status and standard error."""
+        assert self.proc is not None
+        _, err = self.proc.communicate()
+        self._ended = True
+        return self.proc.returncode, err or b""
+
+    def stop(self) -> None:
+        """Stop the process (if it runs) and wait for it."""
+        if self.proc is not None and not self._ended:
+            _stop(self.proc)
+            self._ended = True
+
+    def close(self) -> None:
+        """Stop the process if it still runs and remove its claim files."""
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.claims, ignore_errors=True)
+
+
 @contextmanager
-def plots_meanwhile(run_dir: str | Path, texts: dict[str, Any] | None = None,
-                    background: bool | None = None) -> Iterator[None]:
-    """Draw :func:`all_plots` of a run folder while the block runs (e.g. the workbooks, which
-    do not read the plots): when the machine has more than one core, the uncertainty-analysis
-    plots in a separate Python process (``python -m hecon.report.plot_worker``, which imports
-    no user code) and the base-case plots here after the block; else all here before the
-    block. The plots are complete when the block ends. If the other process fails (or cannot
-    start) its plots are drawn again here, so an error is raised as it would have been
-    inline. On an error or an interrupt (in the block or after it) the other process is
-    stopped before the error goes on. ``background`` forces the choice (None: by the number
-    of cores)."""
+def plot_worker(run_dir: str | Path, background: bool | None = None
+                ) -> Iterator[PlotWorker | None]:
+    """A :class:`PlotWorker` for ``run_dir`` started now, to be handed to
+    :func:`plots_meanwhile` later (None on one core, or when ``background`` is False);
+    stopped and cleaned up when the block ends, whatever happened."""
     if background is None:
         background = (os.cpu_count() or 1) > 1
+    if not background:
+        yield None
+        return
+    worker = PlotWorker(run_dir)
+    try:
+        yield worker
+    finally:
+        worker.close()
+
+
+@contextmanager
+def plots_meanwhile(run_dir: str | Path, texts: dict[str, Any] | None = None,
+                    background: bool | None = None,
+                    worker: PlotWorker | None = None) -> Iterator[None]:
+    """Draw :func:`all_plots` of a run folder while the block runs (e.g. the workbooks, which
+    do not read the plots): when the machine has more than one core, in a separate Python
+    process (``python -m hecon.report.plot_worker``, which imports no user code; ``worker``:
+    one started ahead by :func:`plot_worker`, else one is started here) while the block
+    runs, this process drawing from the other end of the list of plots (:func:`plot_jobs`)
+    after the block, each plot drawn by whichever process claims it first; else all here
+    before the block. The plots are complete when the block ends. If the other process fails
+    (or cannot start) the plots not drawn here are drawn again here, so an error is raised as
+    it would have been inline. On an error or an interrupt (in the block or after it) the
+    other process is stopped before the error goes on. ``background`` forces the choice
+    (None: by the number of cores)."""
+    if background is None:
+        background = worker is not None or (os.cpu_count() or 1) > 1
     if not background:
         all_plots(run_dir, texts)
         yield
         return
-    proc = _start_worker(run_dir, texts)
+    own = worker is None
+    w = PlotWorker(run_dir) if own else worker
+    assert w is not None
     try:
+        sent = w.send(texts)
         yield
-        base_plots(run_dir, texts)  # the other share of the work, here
-        if proc is not None:
-            _, err = proc.communicate()
-            if proc.returncode == 0:
+        jobs = plot_jobs(run_dir, texts)
+        mine = draw_shared(jobs, w.claims if sent else None, reverse=True)
+        if sent:
+            code, err = w.wait()
+            if code == 0:
                 if err:  # its warnings, as drawing here would have shown them
                     sys.stderr.write(err.decode("utf-8", "replace"))
                 return
+        # the other process failed: its plots drawn here raise its error here
+        draw_shared([j for j in jobs if j[0] not in mine], None)
     except BaseException:
-        if proc is not None:
-            _stop(proc)  # never leave it writing into a folder that is being removed
+        w.stop()  # never leave it writing into a folder that is being removed
         raise
-    from hecon.report.analysis_plots import analysis_plots
-
-    analysis_plots(run_dir, texts)
+    finally:
+        if own:
+            w.close()

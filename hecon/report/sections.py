@@ -15,7 +15,6 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hecon.plugin import resolve_texts
 from hecon.report.sheets import (
     BOLD,
     PROB_FORMAT,
@@ -31,6 +30,7 @@ from hecon.report.sheets import (
     tornado_chart,
     write_table,
 )
+from hecon.texts import resolve_texts
 
 PLANE_POINTS = 1000
 TOP = 15

@@ -25,7 +25,6 @@ from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hecon.io_safe import atomic_write, neutralise
-from hecon.plugin import resolve_texts
 from hecon.report import sections
 from hecon.report.audit_sheet import audit_sheets
 from hecon.report.brief import brief_sheet
@@ -43,6 +42,8 @@ from hecon.report.sheets import (
     print_setup,
     write_table,
 )
+from hecon.report.xlsx_writer import save_workbook
+from hecon.texts import resolve_texts
 
 REPORT_NAME = "hecon_report.xlsx"
 
@@ -444,6 +445,15 @@ def build_workbook(run_dir: str | Path, out: str | Path | None = None,
     """Write the workbook for a run folder (atomically) and return its path. ``texts``: the
     model's report texts (default: those stored in summary.json, else neutral ones)."""
     run_dir = Path(run_dir)
+    wb = report_workbook(run_dir, texts)
+    path = Path(out) if out else run_dir / REPORT_NAME
+    atomic_write(path, lambda p: save_workbook(wb, p))
+    return path
+
+
+def report_workbook(run_dir: str | Path, texts: dict[str, Any] | None = None) -> Workbook:
+    """The workbook of a run folder, not yet saved (:func:`build_workbook` saves it)."""
+    run_dir = Path(run_dir)
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():
         from hecon.errors import InputError
@@ -469,6 +479,4 @@ def build_workbook(run_dir: str | Path, out: str | Path | None = None,
     audit_sheets(wb, run_dir, summary)
     run_sheet(wb, manifest)
     finish(wb)
-    path = Path(out) if out else run_dir / REPORT_NAME
-    atomic_write(path, lambda p: wb.save(p))
-    return path
+    return wb

@@ -20,7 +20,11 @@ from openpyxl import load_workbook
 
 from hecon.engine import DiscountSchedule
 from hecon.models.danger_shock.config import ModelConfig
-from hecon.models.danger_shock.excel_model import ARM_KEYS, build_excel_model
+from hecon.models.danger_shock.excel_model import (
+    ARM_KEYS,
+    build_excel_model,
+    excel_model_workbook,
+)
 from hecon.models.danger_shock.model import DangerShockModel
 from hecon.models.danger_shock.report import summarise
 from hecon.parameters import ParameterTable
@@ -80,6 +84,25 @@ def _set(path: Path, changes: dict[str, float], out: Path) -> Path:
 def written(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("excel") / "hecon_model.xlsx"
     return build_excel_model(path, _models())
+
+
+def test_written_as_openpyxl_writes_it(written, tmp_path):
+    """The model is saved with hecon.report.xlsx_writer.save_workbook: the same file, part by
+    part and byte for byte (but creation and modification times), as openpyxl's
+    Workbook.save writes for the same workbook."""
+    stamp = re.compile(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:(created|modified)>")
+
+    def parts(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as z:
+            out = {n: z.read(n) for n in z.namelist()}
+        out["docProps/core.xml"] = stamp.sub(b"", out["docProps/core.xml"])
+        return out
+
+    excel_model_workbook(_models()).save(tmp_path / "openpyxl.xlsx")
+    a, b = parts(tmp_path / "openpyxl.xlsx"), parts(written)
+    assert list(a) == list(b)
+    assert [n for n in a if a[n] != b[n]] == []
+    assert sum(n.startswith("xl/worksheets/sheet") for n in a) == 16
 
 
 def test_structure_names_and_no_macros(written):

@@ -71,3 +71,68 @@ def test_an_error_in_the_block_stops_the_other_process(run_dir, tmp_path, monkey
         with plots_meanwhile(there, background=True):
             raise RuntimeError("workbook failed")
     assert started and started[0].poll() is not None  # stopped, not left running
+
+
+def test_a_worker_started_ahead_shares_the_plots(run_dir, tmp_path):
+    """A worker started before the run's files exist (as ``hecon run`` starts it, before the
+    analyses) draws, with this process, every plot once: the same PNGs as drawn inline."""
+    from hecon.report.plots import plot_jobs, plot_worker
+
+    here, there = _copy(run_dir, tmp_path, "here"), _copy(run_dir, tmp_path, "ahead")
+    drawn = sorted(p.name for p in all_plots(here))
+    with plot_worker(there, background=True) as worker:
+        assert worker is not None and worker.proc is not None
+        claims = worker.claims
+        with plots_meanwhile(there, worker=worker):
+            pass
+        assert worker.proc.returncode == 0
+        # every job was claimed by one of the two processes
+        assert len(list(claims.iterdir())) == len(plot_jobs(there))
+    assert not claims.exists()  # the claims are removed with the worker
+    assert sorted(p.name for p in there.glob("*.png")) == drawn
+    for name in drawn:
+        np.testing.assert_array_equal(imread(there / name), imread(here / name))
+
+
+def test_claimed_jobs_are_drawn_once(tmp_path):
+    from hecon.report.plots import draw_shared
+
+    calls = []
+    jobs = [(f"job {i}: x/y", lambda i=i: calls.append(i)) for i in range(5)]
+    (tmp_path / "c").mkdir()
+    assert draw_shared(jobs[:2], tmp_path / "c") == ["job 0: x/y", "job 1: x/y"]
+    assert draw_shared(jobs, tmp_path / "c", reverse=True) == [f"job {i}: x/y"
+                                                               for i in (4, 3, 2)]
+    assert draw_shared(jobs, tmp_path / "c") == []
+    assert calls == [0, 1, 4, 3, 2]
+    assert draw_shared(jobs[:1], None) == ["job 0: x/y"] and calls[-1] == 0
+
+
+def test_a_worker_never_sent_texts_is_stopped_and_draws_nothing(run_dir, tmp_path):
+    """An error before the plots (e.g. in the analyses) ends the worker started ahead: it
+    is stopped, its claims removed, and it wrote nothing."""
+    from hecon.report.plots import plot_worker
+
+    there = _copy(run_dir, tmp_path, "never")
+    with pytest.raises(RuntimeError, match="analysis failed"):
+        with plot_worker(there, background=True) as worker:
+            raise RuntimeError("analysis failed")
+    assert worker.proc.poll() is not None and not worker.claims.exists()
+    assert not list(there.glob("*.png"))
+    with plot_worker(there, background=False) as none:  # one core: nothing started
+        assert none is None
+
+
+def test_the_worker_stops_without_drawing_at_end_of_input(run_dir, tmp_path, monkeypatch):
+    import io
+
+    from hecon.report import plot_worker
+
+    there = _copy(run_dir, tmp_path, "eof")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert plot_worker.main([str(there), str(tmp_path)]) == 0
+    assert not list(there.glob("*.png"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("null\n"))
+    assert plot_worker.main([str(there), str(tmp_path)]) == 0  # all claimed here
+    assert {"survival_example.png", "tornado_example.png"} <= {p.name for p in
+                                                                there.glob("*.png")}

@@ -42,6 +42,7 @@ from hecon.errors import InputError
 from hecon.io_safe import atomic_write, neutralise
 from hecon.models.danger_shock.model import DangerShockModel
 from hecon.models.danger_shock.structure import ACUTE_YEARS, MAX_AGE, n_long_term_cycles
+from hecon.report.xlsx_writer import save_workbook
 
 ARM_KEYS = {"impella": "Impella CP + standard care", "soc": "Standard care"}
 SEXES = {"male": "men", "female": "women"}
@@ -335,6 +336,7 @@ MARKOV_COLUMNS = [
     ("dly", "life-years (discounted)"),
 ]
 COL = {k: get_column_letter(i + 1) for i, (k, _) in enumerate(MARKOV_COLUMNS)}
+COL_INDEX = {k: i + 1 for i, (k, _) in enumerate(MARKOV_COLUMNS)}
 TOTALS = ("c_fu", "c_dial", "q", "ly", "dc_fu", "dc_dial", "dq", "dly")
 FIRST = 8  # first data row of a Markov sheet
 
@@ -425,7 +427,7 @@ def _markov_sheet(wb: Workbook, key: str, arm: str, sex: str, n_cycles: int,
     ws.row_dimensions[FIRST - 1].height = 60
     for r in range(FIRST, last + 1):
         for k, f in _markov_formulas(key, arm, sex, r, acute).items():
-            ws[f"{COL[k]}{r}"] = f
+            ws.cell(r, COL_INDEX[k], f)
     for i in range(len(MARKOV_COLUMNS)):
         ws.column_dimensions[get_column_letter(i + 1)].width = 12
     ws.freeze_panes = f"D{FIRST}"
@@ -576,6 +578,12 @@ def build_excel_model(path: str | Path, models: Mapping[str, DangerShockModel]) 
     (default or user inputs). Raises :class:`InputError` for a configuration the formula model
     does not cover (see :func:`supported`).
     """
+    wb = excel_model_workbook(models)
+    return atomic_write(path, lambda tmp: save_workbook(wb, tmp))
+
+
+def excel_model_workbook(models: Mapping[str, DangerShockModel]) -> Workbook:
+    """The live formula model's workbook, not yet saved (:func:`build_excel_model`)."""
     for key, model in models.items():
         why = supported(model)
         if why:
@@ -595,4 +603,4 @@ def build_excel_model(path: str | Path, models: Mapping[str, DangerShockModel]) 
     _results_sheet(wb, models, acute, markov)
     _readme_sheet(wb, models)
     wb.calculation.fullCalcOnLoad = True
-    return atomic_write(path, lambda tmp: wb.save(tmp))
+    return wb
