@@ -553,12 +553,22 @@ def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
     products of 500 x 500 and 10,000 x 300 matrices, which gain little from a second thread
     on an idle machine and lose 10x or more to OpenBLAS threads waiting for each other on a
     loaded one (the flagship's EVPPI table on 2 busy cores: 214 s with 2 BLAS threads, 20 s
-    with one; benchmarks/bench_voi.py). The results are the same up to rounding."""
+    with one; benchmarks/bench_voi.py). The results are the same up to rounding. The BLAS
+    libraries are looked up once per process (a lookup scans every loaded library: 5 ms, 80
+    fits a set)."""
+    global _BLAS_CONTROLLER
     try:
-        from threadpoolctl import threadpool_limits
+        import threadpoolctl
     except ImportError:
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    if not hasattr(threadpoolctl, "ThreadpoolController"):  # threadpoolctl < 3.2
+        return threadpoolctl.threadpool_limits(limits=1, user_api="blas")
+    if _BLAS_CONTROLLER is None:
+        _BLAS_CONTROLLER = threadpoolctl.ThreadpoolController()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+
+
+_BLAS_CONTROLLER = None  # threadpoolctl's view of this process's BLAS libraries, once found
 
 
 @dataclass

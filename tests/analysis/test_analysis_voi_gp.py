@@ -166,3 +166,33 @@ def test_fits_run_on_one_blas_thread_when_threadpoolctl_is_installed(monkeypatch
     voi.evppi_wtp(np.zeros((n, 2)), nb, x[:, 0], [1.0])
     assert asked == [(1, "blas")] * 3
     assert limited == pytest.approx(plain, rel=1e-12)
+
+
+def test_blas_libraries_are_looked_up_once_per_process(monkeypatch):
+    # threadpoolctl >= 3.2: one ThreadpoolController (a scan of the loaded libraries) serves
+    # every later fit, each asking it for one BLAS thread
+    import contextlib
+    import sys
+    import types
+
+    made, asked = [], []
+
+    class ThreadpoolController:
+        def __init__(self):
+            made.append(1)
+
+        def limit(self, limits=None, user_api=None):
+            asked.append((limits, user_api))
+            return contextlib.nullcontext()
+
+    fake = types.ModuleType("threadpoolctl")
+    fake.ThreadpoolController = ThreadpoolController
+    monkeypatch.setitem(sys.modules, "threadpoolctl", fake)
+    monkeypatch.setattr(voi, "_BLAS_CONTROLLER", None)
+    rng = np.random.default_rng(4)
+    n = 300
+    x = rng.normal(size=(n, 2))
+    nb = np.column_stack([np.zeros(n), 30 * x[:, 0] + 10 * rng.normal(size=n)])
+    for _ in range(3):
+        voi.evppi(nb, x[:, 0], "spline")
+    assert made == [1] and asked == [(1, "blas")] * 3
