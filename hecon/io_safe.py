@@ -167,6 +167,13 @@ def write_json(path: str | Path, data: Any) -> Path:
     return write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=float) + "\n")
 
 
+def csv_text(df: pd.DataFrame) -> str:
+    """The text :func:`write_csv` writes for ``df`` (without the index), to be written later
+    with :func:`write_text` (same bytes: lines end in ``\n``, which text mode turns into the
+    platform's line end, as pandas does when it writes a file)."""
+    return neutralise_frame(df).to_csv(index=False, lineterminator="\n")
+
+
 def write_csv(path: str | Path, df: pd.DataFrame, index: bool = False) -> Path:
     """Write a DataFrame as CSV atomically; text fields are neutralised (:func:`neutralise`)
     so that no field a user typed runs as a formula when the file is opened in a

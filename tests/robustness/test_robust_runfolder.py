@@ -281,3 +281,20 @@ def test_a_signal_during_the_swap_waits_until_the_new_run_is_in_place(tmp_path, 
     assert (out / "a.csv").read_text() == "new\n"
     verify(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_csv_text_is_what_write_csv_writes(tmp_path):
+    """A table formatted ahead (hecon.io_safe.csv_text, e.g. in a worker process) and written
+    as text gives the bytes write_csv writes: neutralised formulas, quoting, floats, NaN."""
+    import numpy as np
+    import pandas as pd
+
+    from hecon.io_safe import csv_text, write_csv, write_text
+
+    df = pd.DataFrame({"label": ["=1+1", "plain", 'a "quoted", text', "+cmd", None],
+                       "x": [0.1 + 0.2, 1e-300, np.nan, -0.0, 12345678.9]})
+    write_csv(tmp_path / "a.csv", df)
+    write_text(tmp_path / "b.csv", csv_text(df))
+    a = (tmp_path / "a.csv").read_bytes()
+    assert a == (tmp_path / "b.csv").read_bytes()
+    assert b"'=1+1" in a and b"0.30000000000000004" in a

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from hecon.errors import InputError
+from hecon.io_safe import csv_text
 from hecon.manifest import input_frame, manifest
 from hecon.models.danger_shock import analyses as an
 from hecon.models.danger_shock.analyses import Options
@@ -179,6 +180,10 @@ def _country_part(c: str, scenario: str | None, inputs: str | None,
         files.append(default_inputs_dir() / "danger_shock" / "population.yaml")
     if "budget" in analyses:
         files.append(default_inputs_dir() / "danger_shock" / "budget.yaml")
+    # the analysis tables as the CSV text the run folder will hold: formatted here, in the
+    # set's own process when sets run side by side, not one after another by the writer
+    extra = {k: csv_text(v) if isinstance(v, pd.DataFrame) and k.endswith(".csv") else v
+             for k, v in extra.items()}
     return {"summary": summ, "extra": extra, "frame": df, "traces": traces,
             "parameters": pt, "files": files}
 
