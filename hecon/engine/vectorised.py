@@ -239,13 +239,12 @@ def _categories(obj: Any) -> Mapping[str, Any]:
     return obj
 
 
-def _run(model: MarkovModel, p: ParamView, settings: Settings, keep_trace: bool, start: Any
-         ) -> ModelOutput:
-    from hecon.engine.markov import Cycle, ModelOutput
+def _all_cycles(model: Any, age0: np.ndarray | None, n: int) -> Any:
+    """The :class:`~hecon.engine.markov.Cycle` of every cycle at once: ``k`` and ``time`` as
+    (1, T) rows, ``age`` (n, T), or (1, T) when every sample starts at the same age."""
+    from hecon.engine.markov import Cycle
 
-    lay, n = model.layout, p.n
     T, dt = int(model.n_cycles), float(model.cycle_length)
-    acc, age0, m0, cohort = model.start_run(p, settings, keep_trace, start)
     time = (np.arange(T, dtype=float) * dt)[None, :]
     if age0 is None:
         age = None
@@ -253,7 +252,25 @@ def _run(model: MarkovModel, p: ParamView, settings: Settings, keep_trace: bool,
         age = float(age0[0]) + time
     else:
         age = age0[:, None] + time
-    ctx = Cycle(np.arange(1, T + 1)[None, :], dt, time, age, n, lay)
+    return Cycle(np.arange(1, T + 1)[None, :], dt, time, age, n, model.layout)
+
+
+def _if_hint(model: Any, exc: ValueError) -> ModelError:
+    """A Python ``if`` on a vectorised callable's arrays: what to write instead."""
+    return ModelError(
+        f"model {model.name!r} is vectorised, so its callables receive parameters as "
+        "(n, 1) columns and time as a (1, T) row of all cycles; a Python 'if' on them "
+        f"fails ({exc}); write np.where(condition, a, b) instead")
+
+
+def _run(model: MarkovModel, p: ParamView, settings: Settings, keep_trace: bool, start: Any
+         ) -> ModelOutput:
+    from hecon.engine.markov import ModelOutput
+
+    lay, n = model.layout, p.n
+    T, dt = int(model.n_cycles), float(model.cycle_length)
+    acc, age0, m0, cohort = model.start_run(p, settings, keep_trace, start)
+    ctx = _all_cycles(model, age0, n)
     cp = ColumnParams(p)
     P = _transitions(model, cp, ctx, n, T)
     M = _propagate(P, m0, n, T)
@@ -405,10 +422,7 @@ def run_vectorised(model: MarkovModel, p: ParamView, settings: Settings, keep_tr
     except ValueError as exc:
         if "truth value of an array" not in str(exc):
             raise
-        raise ModelError(
-            f"model {model.name!r} is vectorised, so its callables receive parameters as "
-            "(n, 1) columns and time as a (1, T) row of all cycles; a Python 'if' on them "
-            f"fails ({exc}); write np.where(condition, a, b) instead") from None
+        raise _if_hint(model, exc) from None
 
 
 def _start_rows(start: Any, n: int, rows: np.ndarray | slice) -> Any:
@@ -541,16 +555,7 @@ def run_psm_vectorised(model: Any, p: ParamView, settings: Settings, keep_trace:
     (``acc`` untouched) when a value is invalid: the per-cycle path then reports it."""
     lay, n = model.layout, p.n
     T, dt = int(model.n_cycles), float(model.cycle_length)
-    time = (np.arange(T, dtype=float) * dt)[None, :]
-    if age0 is None:
-        age = None
-    elif age0.size and float(age0.min()) == float(age0.max()):
-        age = float(age0[0]) + time
-    else:
-        age = age0[:, None] + time
-    from hecon.engine.markov import Cycle
-
-    ctx = Cycle(np.arange(1, T + 1)[None, :], dt, time, age, n, lay)
+    ctx = _all_cycles(model, age0, n)
     M = np.moveaxis(m, 2, 0)
     scratch = Accumulator(n, T, dt, model.start_time, settings, lay.alive, lay.collapse,
                           record=keep_trace)
@@ -573,10 +578,7 @@ def run_psm_vectorised(model: Any, p: ParamView, settings: Settings, keep_trace:
     except ValueError as exc:
         if "truth value of an array" not in str(exc):
             raise
-        raise ModelError(
-            f"model {model.name!r} is vectorised, so its callables receive parameters as "
-            "(n, 1) columns and time as a (1, T) row of all cycles; a Python 'if' on them "
-            f"fails ({exc}); write np.where(condition, a, b) instead") from None
+        raise _if_hint(model, exc) from None
     # the scratch accumulator's totals and record are added to ``acc`` (which holds the
     # starting rewards): the same sums as cycle by cycle
     t, u = acc.t, scratch.t
